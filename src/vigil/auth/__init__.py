@@ -1,0 +1,1 @@
+"""Identity: users, teams (assignment groups) and roles."""

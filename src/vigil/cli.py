@@ -1,0 +1,119 @@
+"""`vigil` command line: serve, worker, db, demo, and each domain's commands."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+
+import typer
+import uvicorn
+
+from vigil import demo as demo_data
+from vigil import domains
+from vigil import migrate as migrations
+from vigil.cli_support import database_url, fail, get_db
+from vigil.core.config import get_settings
+from vigil.core.db import make_engine
+from vigil.core.jobs import worker as job_worker
+from vigil.incidents import cli as incidents_cli
+from vigil.web.app import create_app
+
+app = typer.Typer(help="Vigil: self-hosted ITIL 4 service management.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(incidents_cli.app, name="incident")
+
+
+def is_loopback(host: str) -> bool:
+    """True when every address `host` resolves to is a loopback address."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Address to bind (VIGIL_HOST, default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (VIGIL_PORT, default 8000)."),
+    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
+) -> None:
+    """Serve the API and the web UI."""
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    if not is_loopback(host):
+        fail(
+            f"refusing to bind {host}: until login and access control exist, Vigil serves loopback only "
+            "(use 127.0.0.1 or ::1)"
+        )
+    url = database_url(database)
+    typer.echo(f"Vigil on http://{host}:{port}  (database: {make_engine(url).url.render_as_string()})")
+    uvicorn.run(create_app(get_db(url)), host=host, port=port, log_level=settings.log_level)
+
+
+@app.command()
+def worker(
+    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
+    once: bool = typer.Option(False, help="Run what is due now, then exit."),
+) -> None:
+    """Run background jobs and periodic tasks until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db = get_db(database_url(database))
+    typer.echo(f"worker handles: {', '.join(domains.load())}")
+    if once:
+        typer.echo(f"ran {job_worker.run_pending(db)} job(s)")
+        return
+    job_worker.run_forever(db, poll_seconds=get_settings().worker_poll_seconds)
+
+
+@app.command()
+def demo(
+    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
+    incidents: int = typer.Option(300, min=1, max=20000, help="How many incidents to generate."),
+    days: int = typer.Option(120, min=1, max=3650, help="Spread them over this many past days."),
+    seed: int = typer.Option(7, help="Random seed, for repeatable data."),
+) -> None:
+    """Load realistic demo data: people, teams, CIs and months of incidents."""
+    url = database_url(database)
+    migrations.upgrade(url)
+    made = demo_data.load(get_db(url), incidents=incidents, days=days, seed=seed)
+    typer.echo(f"demo data: {made} incidents loaded" if made else "demo data is already loaded")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Argument("head"),
+    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
+) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrations.upgrade(database_url(database), revision)
+    typer.echo(f"database at {migrations.current_revision(make_engine(database_url(database)))}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base."),
+    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
+) -> None:
+    """Revert migrations down to REVISION."""
+    migrations.downgrade(database_url(database), revision)
+    typer.echo(f"database at {migrations.current_revision(make_engine(database_url(database))) or 'base'}")
+
+
+@db_app.command("current")
+def db_current(
+    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
+) -> None:
+    """Show the current and the latest revision."""
+    current = migrations.current_revision(make_engine(database_url(database)))
+    head = migrations.head_revision()
+    typer.echo(
+        f"current: {current or 'base'}  head: {head}  {'(up to date)' if current == head else '(upgrade needed)'}"
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,33 @@
+"""Configuration item endpoints (the CMDB issue grows these)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from vigil.cmdb import service
+from vigil.cmdb.schemas import CICreate, CIRead
+from vigil.core.schemas import Ref
+from vigil.web.deps import ApiActor, Db
+from vigil.web.problems import PROBLEM
+
+router = APIRouter(
+    prefix="/api/v1/cis",
+    tags=["cmdb"],
+    responses={
+        c: {"description": t, "content": {PROBLEM: {}}} for c, t in {409: "Conflict", 422: "Invalid"}.items()
+    },  # type: ignore[misc]
+)
+
+
+@router.get("", response_model=list[CIRead])
+def list_cis(db: Db, actor: ApiActor, q: Annotated[Ref | None, Query()] = None) -> list[CIRead]:
+    with db.unit_of_work() as session:
+        return [CIRead.model_validate(ci) for ci in service.list_cis(session, q)]
+
+
+@router.post("", response_model=CIRead, status_code=201)
+def create_ci(data: CICreate, db: Db, actor: ApiActor) -> CIRead:
+    with db.unit_of_work() as session:
+        return CIRead.model_validate(service.create(session=session, actor=actor, data=data))

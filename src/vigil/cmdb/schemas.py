@@ -1,0 +1,25 @@
+"""Pydantic shapes for configuration items."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CIRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    ci_type: str
+
+
+class CIRead(CIRef):
+    status: str
+
+
+class CICreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    ci_type: str = Field(default="service", min_length=1, max_length=60)
+    status: str = Field(default="operational", min_length=1, max_length=30)

@@ -1,0 +1,63 @@
+"""Configuration items: create, list, and resolve references given by UUID or name."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vigil.auth.roles import STAFF
+from vigil.cmdb.models import ConfigurationItem
+from vigil.cmdb.schemas import CICreate
+from vigil.core import audit, clock
+from vigil.core.actor import Actor
+from vigil.core.errors import Conflict, Forbidden, Invalid
+
+
+def create(*, session: Session, actor: Actor, data: CICreate) -> ConfigurationItem:
+    if not actor.has_any(STAFF):
+        raise Forbidden("only staff may register configuration items")
+    if session.scalar(
+        select(func.count()).select_from(ConfigurationItem).where(ConfigurationItem.name == data.name)
+    ):
+        raise Conflict(f"a configuration item named {data.name!r} already exists")
+    ci = ConfigurationItem(name=data.name, ci_type=data.ci_type, status=data.status, created_at=clock.now())
+    session.add(ci)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="ci.create",
+        object_type="ci",
+        object_id=ci.id,
+        changes={"name": [None, ci.name], "ci_type": [None, ci.ci_type]},
+    )
+    return ci
+
+
+def list_cis(session: Session, q: str | None = None, limit: int = 200) -> list[ConfigurationItem]:
+    stmt = select(ConfigurationItem).order_by(ConfigurationItem.name).limit(limit)
+    if q:
+        stmt = stmt.where(ConfigurationItem.name.icontains(q, autoescape=True))
+    return list(session.scalars(stmt))
+
+
+def resolve_many(session: Session, refs: list[str]) -> list[ConfigurationItem]:
+    """Resolve CI references (UUID or exact name), keeping order and dropping repeats."""
+    found: dict[uuid.UUID, ConfigurationItem] = {}
+    for ref in refs:
+        ci = resolve(session, ref)
+        found.setdefault(ci.id, ci)
+    return list(found.values())
+
+
+def resolve(session: Session, ref: str) -> ConfigurationItem:
+    ci: ConfigurationItem | None
+    try:
+        ci = session.get(ConfigurationItem, uuid.UUID(ref))
+    except ValueError:
+        ci = session.scalars(select(ConfigurationItem).where(ConfigurationItem.name == ref)).one_or_none()
+    if ci is None:
+        raise Invalid(f"unknown configuration item {ref!r}", field="affected_cis")
+    return ci

@@ -1,0 +1,1 @@
+"""Cross-cutting foundations: configuration, database, errors, audit, events, numbering, jobs."""

@@ -1,0 +1,39 @@
+"""Runtime configuration, read from VIGIL_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Default impact x urgency -> priority matrix (ITIL 4): rows are impact, columns urgency.
+DEFAULT_PRIORITY_MATRIX: dict[str, dict[str, str]] = {
+    "high": {"high": "P1", "medium": "P2", "low": "P3"},
+    "medium": {"high": "P2", "medium": "P3", "low": "P4"},
+    "low": {"high": "P3", "medium": "P4", "low": "P4"},
+}
+
+
+class Settings(BaseSettings):
+    """Every setting has a safe default so `vigil serve` runs with no configuration at all."""
+
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="ignore")
+
+    database_url: str = "sqlite:///./vigil.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: How long after resolution a requester or agent may still reopen an incident.
+    reopen_window_hours: float = Field(default=168.0, ge=0)
+    #: Resolved incidents are closed automatically this long after resolution (0 disables).
+    auto_close_after_hours: float = Field(default=72.0, ge=0)
+    priority_matrix: dict[str, dict[str, str]] = Field(default_factory=lambda: DEFAULT_PRIORITY_MATRIX)
+    #: Seconds an Idempotency-Key is remembered.
+    idempotency_ttl_seconds: int = 24 * 3600
+    worker_poll_seconds: float = 1.0
+    log_level: str = "info"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Durable background work: a job table written in the writer's transaction, drained by `vigil worker`."""

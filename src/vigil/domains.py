@@ -1,0 +1,13 @@
+"""Registers every domain's jobs and event subscribers; the app, the worker and the library call this."""
+
+from __future__ import annotations
+
+from vigil.core.jobs import queue
+from vigil.incidents import jobs as incident_jobs
+
+MODULES = (incident_jobs,)
+
+
+def load() -> list[str]:
+    """Names of the registered job handlers and periodic tasks (importing MODULES registered them)."""
+    return sorted({*queue.HANDLERS, *queue.PERIODIC})

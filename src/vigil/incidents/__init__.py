@@ -1,0 +1,1 @@
+"""Incident management (ITIL 4): record, prioritise, work, resolve and close unplanned interruptions."""

@@ -1,0 +1,143 @@
+"""REST endpoints for incidents under /api/v1/incidents (SPEC-060 plus lifecycle actions)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from vigil.incidents import service
+from vigil.incidents.lifecycle import Action
+from vigil.incidents.schemas import (
+    CommentCreate,
+    CommentRead,
+    IncidentCreate,
+    IncidentFilter,
+    IncidentNote,
+    IncidentPage,
+    IncidentRead,
+    IncidentReopen,
+    IncidentResolve,
+    IncidentUpdate,
+    TimelineEntry,
+)
+from vigil.web import idempotent
+from vigil.web.deps import ApiActor, Db
+from vigil.web.problems import PROBLEM
+
+ERRORS = {
+    code: {"description": title, "content": {PROBLEM: {}}}
+    for code, title in {404: "Not found", 409: "Conflict", 422: "Invalid input"}.items()
+}
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERRORS)  # type: ignore[arg-type]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+@router.get("", response_model=IncidentPage)
+def list_incidents(db: Db, actor: ApiActor, filters: Annotated[IncidentFilter, Query()]) -> IncidentPage:
+    with db.unit_of_work() as session:
+        page = service.list_incidents(session=session, actor=actor, filters=filters)
+        return IncidentPage(items=[service.to_read(i) for i in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("", response_model=IncidentRead, status_code=201)
+def create_incident(db: Db, actor: ApiActor, data: IncidentCreate, key: IdemKey = None) -> JSONResponse:
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope="POST /incidents",
+        payload=data,
+        status_code=201,
+        work=lambda s: service.to_read(service.create(session=s, actor=actor, data=data)),
+    )
+
+
+@router.get("/{ref}", response_model=IncidentRead)
+def get_incident(ref: str, db: Db, actor: ApiActor) -> IncidentRead:
+    with db.unit_of_work() as session:
+        return service.to_read(service.get(session=session, actor=actor, ref=ref))
+
+
+@router.patch("/{ref}", response_model=IncidentRead)
+def update_incident(ref: str, data: IncidentUpdate, db: Db, actor: ApiActor) -> IncidentRead:
+    with db.unit_of_work() as session:
+        return service.to_read(service.update(session=session, actor=actor, ref=ref, data=data))
+
+
+@router.post("/{ref}/resolve", response_model=IncidentRead)
+def resolve_incident(
+    ref: str, data: IncidentResolve, db: Db, actor: ApiActor, key: IdemKey = None
+) -> JSONResponse:
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope=f"POST /incidents/{ref}/resolve",
+        payload=data,
+        status_code=200,
+        work=lambda s: service.to_read(service.resolve(session=s, actor=actor, ref=ref, data=data)),
+    )
+
+
+@router.post("/{ref}/reopen", response_model=IncidentRead)
+def reopen_incident(
+    ref: str, data: IncidentReopen, db: Db, actor: ApiActor, key: IdemKey = None
+) -> JSONResponse:
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope=f"POST /incidents/{ref}/reopen",
+        payload=data,
+        status_code=200,
+        work=lambda s: service.to_read(service.reopen(session=s, actor=actor, ref=ref, data=data)),
+    )
+
+
+def _simple_route(action: Action) -> None:
+    perform = getattr(service, action.value)
+
+    def route(
+        ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+    ) -> JSONResponse:
+        return idempotent.run(
+            db,
+            actor,
+            key=key,
+            scope=f"POST /incidents/{ref}/{action}",
+            payload=data,
+            status_code=200,
+            work=lambda s: service.to_read(perform(session=s, actor=actor, ref=ref, data=data)),
+        )
+
+    route.__name__ = f"{action.value}_incident"
+    router.post(
+        f"/{{ref}}/{action}", response_model=IncidentRead, summary=f"{action.value.capitalize()} incident"
+    )(route)
+
+
+for _action in (Action.ACKNOWLEDGE, Action.HOLD, Action.RESUME, Action.CLOSE, Action.CANCEL):
+    _simple_route(_action)
+
+
+@router.post("/{ref}/comments", response_model=CommentRead, status_code=201)
+def add_comment(ref: str, data: CommentCreate, db: Db, actor: ApiActor, key: IdemKey = None) -> JSONResponse:
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope=f"POST /incidents/{ref}/comments",
+        payload=data,
+        status_code=201,
+        work=lambda s: CommentRead.model_validate(
+            service.add_comment(session=s, actor=actor, ref=ref, data=data)
+        ),
+    )
+
+
+@router.get("/{ref}/timeline", response_model=list[TimelineEntry])
+def get_timeline(ref: str, db: Db, actor: ApiActor) -> list[TimelineEntry]:
+    with db.unit_of_work() as session:
+        return service.timeline(session=session, actor=actor, ref=ref)

@@ -1,0 +1,85 @@
+"""Incident, its comments and work notes, its affected CIs, and the configurable category list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vigil.auth.models import Team, User
+from vigil.cmdb.models import ConfigurationItem
+from vigil.core.db import Base, UUIDPk
+
+incident_ci = Table(
+    "incident_ci",
+    Base.metadata,
+    Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
+    Column("ci_id", ForeignKey("configuration_item.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class IncidentCategory(Base):
+    __tablename__ = "incident_category"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Incident(UUIDPk, Base):
+    __tablename__ = "incident"
+    __table_args__ = (
+        Index("ix_incident_created", "created_at", "id"),
+        Index("ix_incident_status_priority", "status", "priority"),
+    )
+
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(ForeignKey("incident_category.name"), index=True)
+    impact: Mapped[str] = mapped_column(String(10))
+    urgency: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[str] = mapped_column(String(2))
+    priority_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    requester_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assigned_to_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignment_group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("team.id"), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    resolution_code: Mapped[str | None] = mapped_column(String(40))
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(default=1)
+
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    assignment_group: Mapped[Team | None] = relationship()
+    affected_cis: Mapped[list[ConfigurationItem]] = relationship(
+        secondary=incident_ci, order_by="ConfigurationItem.name"
+    )
+    parent: Mapped[Incident | None] = relationship(remote_side="Incident.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class IncidentComment(UUIDPk, Base):
+    """A comment (visible to the requester) or, when `internal`, a work note for staff only."""
+
+    __tablename__ = "incident_comment"
+    __table_args__ = (Index("ix_incident_comment_incident", "incident_id", "created_at"),)
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]

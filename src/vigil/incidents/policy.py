@@ -1,0 +1,53 @@
+"""Who may see and do what with incidents: one visibility predicate and one action table."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, or_, true
+
+from vigil.auth.roles import SEE_ALL, STAFF, Role
+from vigil.core.actor import Actor
+from vigil.core.errors import Forbidden
+from vigil.incidents.models import Incident
+
+EVERYONE = frozenset(Role)
+
+ACTIONS: dict[str, frozenset[str]] = {
+    "incident.create": EVERYONE,
+    "incident.create_for_other": STAFF,
+    "incident.set_priority": STAFF,
+    "incident.assign": STAFF,
+    "incident.update": STAFF,
+    "incident.acknowledge": STAFF,
+    "incident.hold": STAFF,
+    "incident.resume": STAFF,
+    "incident.resolve": STAFF,
+    "incident.close": EVERYONE,
+    "incident.reopen": EVERYONE,
+    "incident.cancel": EVERYONE,
+    "incident.comment": EVERYONE,
+    "incident.work_note": STAFF,
+    "incident.read_work_notes": STAFF,
+}
+
+
+def can(actor: Actor, action: str) -> bool:
+    return actor.has_any(ACTIONS[action])
+
+
+def require(actor: Actor, action: str) -> None:
+    if not can(actor, action):
+        raise Forbidden(f"your role may not perform {action}")
+
+
+def visible(actor: Actor) -> ColumnElement[bool]:
+    """SQL predicate of the incidents `actor` may see; used by every load, list and search."""
+    if actor.has_any(SEE_ALL):
+        return true()
+    own = Incident.requester_id == actor.user_id
+    if not actor.has_any(STAFF):
+        return own
+    # Agents work their teams' queues, what is assigned to them, and the untriaged (no group) queue.
+    clauses = [own, Incident.assigned_to_id == actor.user_id, Incident.assignment_group_id.is_(None)]
+    if actor.team_ids:
+        clauses.append(Incident.assignment_group_id.in_(actor.team_ids))
+    return or_(*clauses)

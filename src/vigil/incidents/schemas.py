@@ -1,0 +1,223 @@
+"""Pydantic shapes of incidents: create, update, actions, filter, read, timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from vigil.auth.schemas import TeamRef, UserRef
+from vigil.cmdb.schemas import CIRef
+from vigil.core.schemas import LongText, Ref, RequiredText, ShortText, Tag
+from vigil.incidents.lifecycle import Action, Status
+from vigil.incidents.priority import Level, Priority
+
+
+class ResolutionCode(StrEnum):
+    FIXED = "fixed"
+    WORKAROUND = "workaround"
+    NOT_REPRODUCIBLE = "not_reproducible"
+    DUPLICATE = "duplicate"
+    RESOLVED_BY_CALLER = "resolved_by_caller"
+    KNOWN_ERROR = "known_error"
+
+
+class _SeverityAlias(BaseModel):
+    """SPEC-060 calls priority `severity`; accept either on input, never both disagreeing."""
+
+    priority: Priority | None = None
+    severity: Priority | None = Field(default=None, description="Synonym of `priority` (SPEC-060).")
+    priority_reason: LongText | None = Field(
+        default=None, description="Required when `priority` is set explicitly instead of computed."
+    )
+
+    @model_validator(mode="after")
+    def _merge_severity(self) -> Any:
+        if self.severity is not None:
+            if self.priority is not None and self.priority != self.severity:
+                raise ValueError("priority and severity are synonyms and must not disagree")
+            self.priority = self.severity
+        if self.priority is not None and not (self.priority_reason or "").strip():
+            raise ValueError("setting priority explicitly requires a priority_reason")
+        return self
+
+
+class IncidentCreate(_SeverityAlias):
+    model_config = ConfigDict(extra="forbid")
+
+    title: ShortText
+    description: LongText = ""
+    category: Ref = "Other"
+    impact: Level = Level.MEDIUM
+    urgency: Level = Level.MEDIUM
+    requester: Ref | None = Field(default=None, description="User UUID or email; defaults to the caller.")
+    assigned_to: Ref | None = Field(default=None, description="User UUID or email.")
+    assignment_group: Ref | None = Field(default=None, description="Team UUID or name.")
+    affected_cis: list[Ref] = Field(default_factory=list, max_length=50, description="CI UUIDs or names.")
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    parent: Ref | None = Field(default=None, description="Master incident (UUID or number) of a duplicate.")
+
+
+class IncidentUpdate(_SeverityAlias):
+    """Partial update: only fields present in the request change; null clears a clearable field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: ShortText | None = None
+    description: LongText | None = None
+    category: Ref | None = None
+    impact: Level | None = None
+    urgency: Level | None = None
+    assigned_to: Ref | None = None
+    assignment_group: Ref | None = None
+    affected_cis: list[Ref] | None = Field(default=None, max_length=50)
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+    root_cause: LongText | None = None
+    parent: Ref | None = None
+    status: Status | None = Field(
+        default=None, description="Moves through the state machine like the actions."
+    )
+    resolution_code: ResolutionCode | None = None
+    resolution_notes: LongText | None = None
+
+
+class IncidentResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resolution_notes: RequiredText
+    resolution_code: ResolutionCode = ResolutionCode.FIXED
+    root_cause: LongText | None = None
+
+
+class IncidentReopen(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: RequiredText
+
+
+class IncidentNote(BaseModel):
+    """Optional note attached to a simple action (acknowledge, hold, resume, close, cancel)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: LongText | None = None
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: RequiredText
+    internal: bool = Field(default=False, description="True for a work note, hidden from the requester.")
+
+
+class CommentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    author_name: str
+    body: str
+    internal: bool
+    created_at: datetime
+
+
+class SortKey(StrEnum):
+    CREATED = "created_at"
+    CREATED_DESC = "-created_at"
+    UPDATED = "updated_at"
+    UPDATED_DESC = "-updated_at"
+    PRIORITY = "priority"
+    PRIORITY_DESC = "-priority"
+    NUMBER = "number"
+    NUMBER_DESC = "-number"
+
+
+class IncidentFilter(BaseModel):
+    """One filter shape for the API query string, the UI queue form and the CLI options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[Status] = Field(default_factory=list)
+    priority: list[Priority] = Field(default_factory=list)
+    category: list[Ref] = Field(default_factory=list)
+    assigned_to: Ref | None = Field(default=None, description="User UUID or email, `me` or `none`.")
+    assignment_group: Ref | None = Field(default=None, description="Team UUID or name, or `none`.")
+    ci: Ref | None = Field(default=None, description="Affected CI UUID or name.")
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: Ref | None = Field(default=None, description="Free text over number, title and description.")
+    sort: SortKey = SortKey.CREATED_DESC
+    cursor: Ref | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+    @field_validator("created_after", "created_before")
+    @classmethod
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
+        """A time without an offset is read as UTC."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class IncidentRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    number: str
+    title: str
+
+
+class IncidentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    number: str
+    title: str
+    description: str
+    category: str
+    impact: Level
+    urgency: Level
+    priority: Priority
+    severity: Priority
+    priority_reason: str | None
+    status: Status
+    requester: UserRef
+    assigned_to: UserRef | None
+    assignment_group: TeamRef | None
+    affected_cis: list[CIRef]
+    created_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    time_to_acknowledge: int | None = Field(description="Seconds from creation to acknowledgement.")
+    time_to_resolve: int | None = Field(description="Seconds from creation to resolution.")
+    resolution_code: ResolutionCode | None
+    resolution_notes: str | None
+    root_cause: str | None
+    parent: IncidentRef | None
+    tags: list[str]
+    allowed_actions: list[Action]
+    version: int
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentRead]
+    next_cursor: str | None
+
+
+class TimelineKind(StrEnum):
+    CREATED = "created"
+    CHANGE = "change"
+    TRANSITION = "transition"
+    COMMENT = "comment"
+    WORK_NOTE = "work_note"
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: TimelineKind
+    actor: str
+    action: str
+    changes: dict[str, list[Any]] = Field(default_factory=dict)
+    body: str | None = None

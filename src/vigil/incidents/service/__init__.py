@@ -1,0 +1,32 @@
+"""Incident use cases. Every adapter (API, UI, CLI, library, jobs) calls these and nothing else writes."""
+
+from vigil.incidents.service.present import to_read
+from vigil.incidents.service.records import create, get, list_incidents, update
+from vigil.incidents.service.workflow import (
+    acknowledge,
+    add_comment,
+    cancel,
+    close,
+    hold,
+    reopen,
+    resolve,
+    resume,
+    timeline,
+)
+
+__all__ = [
+    "acknowledge",
+    "add_comment",
+    "cancel",
+    "close",
+    "create",
+    "get",
+    "hold",
+    "list_incidents",
+    "reopen",
+    "resolve",
+    "resume",
+    "timeline",
+    "to_read",
+    "update",
+]

@@ -1,0 +1,75 @@
+"""Read models and audit snapshots of incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from vigil.auth.schemas import TeamRef, UserRef
+from vigil.cmdb.schemas import CIRef
+from vigil.incidents import lifecycle
+from vigil.incidents.models import Incident
+from vigil.incidents.schemas import IncidentRead, IncidentRef
+
+
+def _seconds(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else int((end - start).total_seconds())
+
+
+def to_read(incident: Incident) -> IncidentRead:
+    return IncidentRead(
+        id=incident.id,
+        number=incident.number,
+        title=incident.title,
+        description=incident.description,
+        category=incident.category,
+        impact=incident.impact,  # type: ignore[arg-type]
+        urgency=incident.urgency,  # type: ignore[arg-type]
+        priority=incident.priority,  # type: ignore[arg-type]
+        severity=incident.priority,  # type: ignore[arg-type]
+        priority_reason=incident.priority_reason,
+        status=incident.status,  # type: ignore[arg-type]
+        requester=UserRef.model_validate(incident.requester),
+        assigned_to=UserRef.model_validate(incident.assigned_to) if incident.assigned_to else None,
+        assignment_group=TeamRef.model_validate(incident.assignment_group)
+        if incident.assignment_group
+        else None,
+        affected_cis=[CIRef.model_validate(ci) for ci in incident.affected_cis],
+        created_at=incident.created_at,
+        updated_at=incident.updated_at,
+        acknowledged_at=incident.acknowledged_at,
+        resolved_at=incident.resolved_at,
+        closed_at=incident.closed_at,
+        time_to_acknowledge=_seconds(incident.created_at, incident.acknowledged_at),
+        time_to_resolve=_seconds(incident.created_at, incident.resolved_at),
+        resolution_code=incident.resolution_code,  # type: ignore[arg-type]
+        resolution_notes=incident.resolution_notes,
+        root_cause=incident.root_cause,
+        parent=IncidentRef.model_validate(incident.parent) if incident.parent else None,
+        tags=list(incident.tags or []),
+        allowed_actions=lifecycle.allowed_actions(incident.status),
+        version=incident.version,
+    )
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """The audited fields, with references shown as people read them (email, team name, CI name)."""
+    return {
+        "title": incident.title,
+        "description": incident.description,
+        "category": incident.category,
+        "impact": incident.impact,
+        "urgency": incident.urgency,
+        "priority": incident.priority,
+        "priority_reason": incident.priority_reason,
+        "status": incident.status,
+        "requester": incident.requester.email if incident.requester else None,
+        "assigned_to": incident.assigned_to.email if incident.assigned_to else None,
+        "assignment_group": incident.assignment_group.name if incident.assignment_group else None,
+        "affected_cis": sorted(ci.name for ci in incident.affected_cis),
+        "tags": list(incident.tags or []),
+        "root_cause": incident.root_cause,
+        "parent": incident.parent.number if incident.parent else None,
+        "resolution_code": incident.resolution_code,
+        "resolution_notes": incident.resolution_notes,
+    }

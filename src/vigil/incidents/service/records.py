@@ -1,0 +1,326 @@
+"""Create, read, list and edit incidents."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from vigil.auth import service as auth_service
+from vigil.auth.models import User
+from vigil.cmdb import service as cmdb_service
+from vigil.core import audit, clock, events, numbering
+from vigil.core.actor import Actor
+from vigil.core.config import Settings, get_settings
+from vigil.core.errors import Conflict, Invalid, NotFound
+from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
+from vigil.incidents import lifecycle, policy, priority
+from vigil.incidents.events import IncidentCreated, IncidentUpdated
+from vigil.incidents.models import Incident, IncidentCategory, incident_ci
+from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentUpdate
+from vigil.incidents.service import transitions
+from vigil.incidents.service.present import snapshot
+
+LOAD_OPTIONS = (
+    selectinload(Incident.requester),
+    selectinload(Incident.assigned_to),
+    selectinload(Incident.assignment_group),
+    selectinload(Incident.affected_cis),
+    selectinload(Incident.parent),
+)
+
+
+def _ref_clause(ref: str | uuid.UUID) -> ColumnElement[bool]:
+    if isinstance(ref, uuid.UUID):
+        return Incident.id == ref
+    try:
+        return Incident.id == uuid.UUID(ref)
+    except ValueError:
+        return Incident.number == ref.strip().upper()
+
+
+def load(session: Session, actor: Actor, ref: str | uuid.UUID, *, for_update: bool = False) -> Incident:
+    """The incident `ref` (UUID or number) if `actor` may see it; otherwise NotFound, never Forbidden."""
+    stmt = select(Incident).where(_ref_clause(ref), policy.visible(actor)).options(*LOAD_OPTIONS)
+    if for_update:
+        stmt = stmt.with_for_update(of=Incident)
+    incident = session.scalars(stmt).one_or_none()
+    if incident is None:
+        raise NotFound(f"incident {ref} not found")
+    return incident
+
+
+def get(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> Incident:
+    return load(session, actor, ref)
+
+
+def _category(session: Session, name: str) -> str:
+    found = session.scalars(
+        select(IncidentCategory).where(IncidentCategory.name == name, IncidentCategory.active.is_(True))
+    ).one_or_none()
+    if found is None:
+        names = session.scalars(
+            select(IncidentCategory.name)
+            .where(IncidentCategory.active.is_(True))
+            .order_by(IncidentCategory.position)
+        )
+        raise Invalid(f"unknown category {name!r}; choose one of: {', '.join(names)}", field="category")
+    return found.name
+
+
+def _requester(session: Session, actor: Actor, ref: str | None) -> User:
+    if ref is not None:
+        user = auth_service.resolve_user(session, ref)
+        if user.id != actor.user_id:
+            policy.require(actor, "incident.create_for_other")
+        return user
+    if actor.user_id is None:
+        raise Invalid("a requester is required when Vigil itself opens an incident", field="requester")
+    return auth_service.get_user(session, actor.user_id)
+
+
+def _parent(session: Session, actor: Actor, ref: str, incident: Incident | None) -> Incident:
+    parent = load(session, actor, ref)
+    if incident is not None and parent.id == incident.id:
+        raise Invalid("an incident cannot be its own parent", field="parent")
+    if parent.parent_id is not None:
+        raise Invalid(
+            f"{parent.number} is itself a duplicate of another incident; link to the master", field="parent"
+        )
+    return parent
+
+
+def create(
+    *, session: Session, actor: Actor, data: IncidentCreate, settings: Settings | None = None
+) -> Incident:
+    settings = settings or get_settings()
+    policy.require(actor, "incident.create")
+    if data.priority is not None:
+        policy.require(actor, "incident.set_priority")
+    if data.assigned_to or data.assignment_group:
+        policy.require(actor, "incident.assign")
+    now = clock.now()
+    incident = Incident(
+        title=data.title,
+        description=data.description,
+        category=_category(session, data.category),
+        impact=data.impact,
+        urgency=data.urgency,
+        priority=data.priority or priority.compute(data.impact, data.urgency, settings.priority_matrix),
+        priority_reason=data.priority_reason if data.priority else None,
+        status=lifecycle.Status.OPEN,
+        requester=_requester(session, actor, data.requester),
+        assigned_to=auth_service.resolve_user(session, data.assigned_to) if data.assigned_to else None,
+        assignment_group=auth_service.resolve_team(session, data.assignment_group)
+        if data.assignment_group
+        else None,
+        affected_cis=cmdb_service.resolve_many(session, data.affected_cis),
+        tags=sorted(set(data.tags)),
+        parent=_parent(session, actor, data.parent, None) if data.parent else None,
+        created_at=now,
+        updated_at=now,
+    )
+    incident.number = numbering.next_number(session, "INC")
+    session.add(incident)
+    session.flush()
+    changes = audit.diff({}, {k: v for k, v in snapshot(incident).items() if v not in (None, "", [])})
+    audit.record(
+        session,
+        actor,
+        action="incident.create",
+        object_type="incident",
+        object_id=incident.id,
+        changes=changes,
+    )
+    events.emit(
+        session, IncidentCreated(incident_id=incident.id, number=incident.number, priority=incident.priority)
+    )
+    return incident
+
+
+def update(
+    *, session: Session, actor: Actor, ref: str, data: IncidentUpdate, settings: Settings | None = None
+) -> Incident:
+    """Apply the fields present in `data`; a `status` moves through the state machine like an action."""
+    settings = settings or get_settings()
+    incident = load(session, actor, ref, for_update=True)
+    policy.require(actor, "incident.update")
+    if incident.status in lifecycle.FINAL:
+        raise Conflict(f"{incident.number} is {incident.status}, which is final; it can no longer be changed")
+    given = data.model_fields_set - {"status", "severity"}
+    before = snapshot(incident)
+    with session.no_autoflush:  # one UPDATE (and one version bump) per request, not one per lookup
+        _apply_fields(session, actor, incident, data, given, settings)
+    if "status" in data.model_fields_set and data.status is not None and data.status != incident.status:
+        action = lifecycle.action_to(incident.status, data.status)
+        step = transitions.Step(
+            resolution_notes=data.resolution_notes,
+            resolution_code=data.resolution_code,
+            root_cause=data.root_cause,
+        )
+        transitions.apply(session, actor, incident, action, step, settings=settings, audited=False)
+    changes = audit.diff(before, snapshot(incident))
+    if not changes:
+        return incident
+    incident.updated_at = clock.now()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="incident.update",
+        object_type="incident",
+        object_id=incident.id,
+        changes=changes,
+    )
+    events.emit(
+        session, IncidentUpdated(incident_id=incident.id, number=incident.number, fields=sorted(changes))
+    )
+    return incident
+
+
+def _apply_fields(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    data: IncidentUpdate,
+    given: set[str],
+    settings: Settings,
+) -> None:
+    if "title" in given:
+        incident.title = _required(data.title, "title")
+    if "description" in given:
+        incident.description = data.description or ""
+    if "root_cause" in given:
+        incident.root_cause = data.root_cause or None
+    if "category" in given:
+        incident.category = _category(session, _required(data.category, "category"))
+    if "tags" in given:
+        incident.tags = sorted(set(data.tags or []))
+    if "affected_cis" in given:
+        incident.affected_cis = cmdb_service.resolve_many(session, data.affected_cis or [])
+    if "parent" in given:
+        incident.parent = _parent(session, actor, data.parent, incident) if data.parent else None
+    _apply_assignment(session, actor, incident, data, given)
+    _apply_priority(actor, incident, data, given, settings)
+
+
+def _apply_assignment(
+    session: Session, actor: Actor, incident: Incident, data: IncidentUpdate, given: set[str]
+) -> None:
+    if not given & {"assigned_to", "assignment_group"}:
+        return
+    policy.require(actor, "incident.assign")
+    if "assigned_to" in given:
+        incident.assigned_to = (
+            auth_service.resolve_user(session, data.assigned_to) if data.assigned_to else None
+        )
+    if "assignment_group" in given:
+        group = data.assignment_group
+        incident.assignment_group = auth_service.resolve_team(session, group) if group else None
+
+
+def _apply_priority(
+    actor: Actor, incident: Incident, data: IncidentUpdate, given: set[str], settings: Settings
+) -> None:
+    if "impact" in given:
+        incident.impact = _required(data.impact, "impact")
+    if "urgency" in given:
+        incident.urgency = _required(data.urgency, "urgency")
+    if given & {"priority", "priority_reason"}:
+        policy.require(actor, "incident.set_priority")
+    if data.priority is not None:
+        incident.priority = data.priority
+        incident.priority_reason = data.priority_reason
+    elif "priority" in given or incident.priority_reason is None:
+        # Explicit null clears an override; otherwise a computed priority follows impact and urgency.
+        incident.priority_reason = None
+        incident.priority = priority.compute(incident.impact, incident.urgency, settings.priority_matrix)
+
+
+def _required(value: Any, name: str) -> Any:
+    if value is None:
+        raise Invalid(f"{name} cannot be null", field=name)
+    return value
+
+
+def _filtered(session: Session, actor: Actor, f: IncidentFilter) -> Select[tuple[Incident]]:
+    stmt = (
+        select(Incident).where(policy.visible(actor), *_conditions(session, actor, f)).options(*LOAD_OPTIONS)
+    )
+    return stmt
+
+
+def _conditions(session: Session, actor: Actor, f: IncidentFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.status:
+        conds.append(Incident.status.in_([str(s) for s in f.status]))
+    if f.priority:
+        conds.append(Incident.priority.in_([str(p) for p in f.priority]))
+    if f.category:
+        conds.append(Incident.category.in_(f.category))
+    if f.assigned_to:
+        conds.append(_assignee_clause(session, actor, f.assigned_to))
+    if f.assignment_group:
+        conds.append(_group_clause(session, f.assignment_group))
+    if f.ci:
+        ci = cmdb_service.resolve(session, f.ci)
+        conds.append(Incident.id.in_(select(incident_ci.c.incident_id).where(incident_ci.c.ci_id == ci.id)))
+    if f.created_after:
+        conds.append(Incident.created_at >= f.created_after)
+    if f.created_before:
+        conds.append(Incident.created_at < f.created_before)
+    if f.q:
+        q = f.q.strip()
+        conds.append(
+            or_(
+                Incident.number == q.upper(),
+                Incident.title.icontains(q, autoescape=True),
+                Incident.description.icontains(q, autoescape=True),
+            )
+        )
+    return conds
+
+
+def _group_clause(session: Session, ref: str) -> ColumnElement[bool]:
+    if ref.lower() == "none":
+        return Incident.assignment_group_id.is_(None)
+    return Incident.assignment_group_id == auth_service.resolve_team(session, ref).id
+
+
+def _assignee_clause(session: Session, actor: Actor, ref: str) -> ColumnElement[bool]:
+    if ref.lower() == "none":
+        return Incident.assigned_to_id.is_(None)
+    if ref.lower() == "me":
+        return Incident.assigned_to_id == actor.user_id
+    return Incident.assigned_to_id == auth_service.resolve_user(session, ref).id
+
+
+def list_incidents(*, session: Session, actor: Actor, filters: IncidentFilter) -> Page[Incident]:
+    """A page of the incidents `actor` may see, newest first by default; `next_cursor` continues it."""
+    sort = filters.sort.value
+    column = getattr(Incident, sort.lstrip("-"))
+    after = decode_cursor(filters.cursor, sort) if filters.cursor else None
+    stmt = keyset(
+        _filtered(session, actor, filters),
+        column=column,
+        id_column=Incident.id,
+        descending=sort.startswith("-"),
+        after=after,
+        limit=filters.limit,
+    )
+    rows = list(session.scalars(stmt))
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    cursor = encode_cursor(sort, getattr(rows[-1], sort.lstrip("-")), rows[-1].id) if more and rows else None
+    return Page(items=rows, next_cursor=cursor)
+
+
+def categories(session: Session) -> list[str]:
+    stmt = (
+        select(IncidentCategory.name)
+        .where(IncidentCategory.active.is_(True))
+        .order_by(IncidentCategory.position)
+    )
+    return list(session.scalars(stmt))

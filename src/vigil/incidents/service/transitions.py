@@ -1,0 +1,124 @@
+"""Apply one state-machine action to a loaded incident: rights, preconditions, timestamps, audit, event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from vigil.auth import service as auth_service
+from vigil.core import audit, clock, events
+from vigil.core.actor import Actor
+from vigil.core.config import Settings
+from vigil.core.errors import Conflict, Invalid
+from vigil.incidents import lifecycle, policy
+from vigil.incidents.events import IncidentTransitioned
+from vigil.incidents.lifecycle import Action
+from vigil.incidents.models import Incident, IncidentComment
+from vigil.incidents.service.present import snapshot
+
+
+@dataclass(frozen=True)
+class Step:
+    """What an action may carry: a note for the requester, resolution details, a reopen reason."""
+
+    note: str | None = None
+    resolution_notes: str | None = None
+    resolution_code: str | None = None
+    root_cause: str | None = None
+    reason: str | None = None
+
+
+def apply(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    action: Action,
+    step: Step,
+    *,
+    settings: Settings,
+    audited: bool = True,
+) -> Incident:
+    """Move `incident` by `action`. With `audited`, write the audit record here; else the caller does."""
+    policy.require(actor, f"incident.{action}")
+    before = incident.status
+    to = lifecycle.target(before, action, incident.number)
+    snap = snapshot(incident)
+    now = clock.now()
+    _PRECONDITIONS.get(action, _noop)(incident, step, settings)
+    incident.status = to
+    if action in _ACKNOWLEDGING and incident.acknowledged_at is None:
+        incident.acknowledged_at = now  # working or resolving an unacknowledged ticket acknowledges it
+    if action is Action.ACKNOWLEDGE and incident.assigned_to_id is None and actor.user_id is not None:
+        incident.assigned_to = auth_service.get_user(session, actor.user_id)  # acknowledging takes ownership
+    if action is Action.RESOLVE:
+        incident.resolved_at = now
+        incident.resolution_notes = (step.resolution_notes or "").strip()
+        incident.resolution_code = step.resolution_code or "fixed"
+        if step.root_cause:
+            incident.root_cause = step.root_cause
+    elif action is Action.REOPEN:
+        incident.resolved_at = None
+    elif action in (Action.CLOSE, Action.CANCEL):
+        incident.closed_at = now
+    text = step.reason if action is Action.REOPEN else step.note
+    if text and text.strip():
+        session.add(
+            IncidentComment(
+                incident_id=incident.id,
+                author_id=actor.user_id,
+                author_name=actor.display_name,
+                body=f"{action.value.capitalize()}: {text.strip()}",
+                internal=False,
+                created_at=now,
+            )
+        )
+    incident.updated_at = now
+    session.flush()
+    if audited:
+        audit.record(
+            session,
+            actor,
+            action=f"incident.{action}",
+            object_type="incident",
+            object_id=incident.id,
+            changes=audit.diff(snap, snapshot(incident)),
+        )
+    events.emit(
+        session,
+        IncidentTransitioned(
+            incident_id=incident.id,
+            number=incident.number,
+            action=str(action),
+            from_status=before,
+            to_status=str(to),
+        ),
+    )
+    return incident
+
+
+def _noop(incident: Incident, step: Step, settings: Settings) -> None:
+    return None
+
+
+def _check_resolve(incident: Incident, step: Step, settings: Settings) -> None:
+    if not (step.resolution_notes or "").strip():
+        raise Invalid("resolving an incident requires resolution_notes", field="resolution_notes")
+
+
+def _check_reopen(incident: Incident, step: Step, settings: Settings) -> None:
+    if not (step.reason or "").strip():
+        raise Invalid("reopening an incident requires a reason", field="reason")
+    window = timedelta(hours=settings.reopen_window_hours)
+    if incident.resolved_at is not None and clock.now() - incident.resolved_at > window:
+        raise Conflict(
+            f"{incident.number} was resolved more than {settings.reopen_window_hours:g} hours ago, past the "
+            "reopen window; open a new incident and link it instead",
+            current_status=incident.status,
+            allowed_actions=["close"],
+        )
+
+
+_ACKNOWLEDGING = frozenset({Action.ACKNOWLEDGE, Action.HOLD, Action.RESOLVE})
+_PRECONDITIONS = {Action.RESOLVE: _check_resolve, Action.REOPEN: _check_reopen}

@@ -1,0 +1,170 @@
+"""Lifecycle actions, comments and work notes, and the merged timeline of an incident."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.core import audit, clock
+from vigil.core.actor import Actor
+from vigil.core.config import Settings, get_settings
+from vigil.core.errors import Conflict
+from vigil.incidents import lifecycle, policy
+from vigil.incidents.lifecycle import Action
+from vigil.incidents.models import Incident, IncidentComment
+from vigil.incidents.schemas import (
+    CommentCreate,
+    IncidentNote,
+    IncidentReopen,
+    IncidentResolve,
+    TimelineEntry,
+    TimelineKind,
+)
+from vigil.incidents.service import transitions
+from vigil.incidents.service.records import load
+
+
+def _act(
+    session: Session,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    action: Action,
+    step: transitions.Step,
+    settings: Settings | None,
+) -> Incident:
+    incident = load(session, actor, ref, for_update=True)
+    return transitions.apply(session, actor, incident, action, step, settings=settings or get_settings())
+
+
+class SimpleAction(Protocol):
+    def __call__(
+        self,
+        *,
+        session: Session,
+        actor: Actor,
+        ref: str | uuid.UUID,
+        data: IncidentNote | None = None,
+        settings: Settings | None = None,
+    ) -> Incident: ...
+
+
+def _simple(action: Action) -> SimpleAction:
+    """A lifecycle action that carries at most a note for the requester."""
+
+    def run(
+        *,
+        session: Session,
+        actor: Actor,
+        ref: str | uuid.UUID,
+        data: IncidentNote | None = None,
+        settings: Settings | None = None,
+    ) -> Incident:
+        return _act(session, actor, ref, action, transitions.Step(note=data.note if data else None), settings)
+
+    run.__name__ = run.__qualname__ = action.value
+    return run
+
+
+acknowledge = _simple(Action.ACKNOWLEDGE)
+hold = _simple(Action.HOLD)
+resume = _simple(Action.RESUME)
+close = _simple(Action.CLOSE)
+cancel = _simple(Action.CANCEL)
+
+
+def resolve(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    data: IncidentResolve,
+    settings: Settings | None = None,
+) -> Incident:
+    step = transitions.Step(
+        resolution_notes=data.resolution_notes,
+        resolution_code=data.resolution_code,
+        root_cause=data.root_cause,
+    )
+    return _act(session, actor, ref, Action.RESOLVE, step, settings)
+
+
+def reopen(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    data: IncidentReopen,
+    settings: Settings | None = None,
+) -> Incident:
+    return _act(session, actor, ref, Action.REOPEN, transitions.Step(reason=data.reason), settings)
+
+
+def add_comment(
+    *, session: Session, actor: Actor, ref: str | uuid.UUID, data: CommentCreate
+) -> IncidentComment:
+    """A comment the requester sees, or (internal) a work note only staff see."""
+    incident = load(session, actor, ref, for_update=True)
+    policy.require(actor, "incident.work_note" if data.internal else "incident.comment")
+    if incident.status in lifecycle.FINAL:
+        raise Conflict(f"{incident.number} is {incident.status}, which is final; it takes no more comments")
+    now = clock.now()
+    comment = IncidentComment(
+        incident_id=incident.id,
+        author_id=actor.user_id,
+        author_name=actor.display_name,
+        body=data.body,
+        internal=data.internal,
+        created_at=now,
+    )
+    session.add(comment)
+    incident.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="incident.work_note" if data.internal else "incident.comment",
+        object_type="incident",
+        object_id=incident.id,
+        changes={"comment_id": [None, str(comment.id)]},
+    )
+    return comment
+
+
+_COMMENT_ACTIONS = frozenset({"incident.comment", "incident.work_note"})
+
+
+def timeline(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> list[TimelineEntry]:
+    """Comments, work notes (staff only) and every recorded change, oldest first."""
+    incident = load(session, actor, ref)
+    entries: list[TimelineEntry] = []
+    for rec in audit.for_object(session, "incident", incident.id):
+        if rec.action in _COMMENT_ACTIONS:
+            continue  # the comment itself is shown below
+        kind = (
+            TimelineKind.CREATED
+            if rec.action == "incident.create"
+            else (TimelineKind.CHANGE if rec.action == "incident.update" else TimelineKind.TRANSITION)
+        )
+        entries.append(
+            TimelineEntry(
+                at=rec.occurred_at, kind=kind, actor=rec.actor_name, action=rec.action, changes=rec.changes
+            )
+        )
+    stmt = select(IncidentComment).where(IncidentComment.incident_id == incident.id)
+    if not policy.can(actor, "incident.read_work_notes"):
+        stmt = stmt.where(IncidentComment.internal.is_(False))
+    for c in session.scalars(stmt):
+        entries.append(
+            TimelineEntry(
+                at=c.created_at,
+                kind=TimelineKind.WORK_NOTE if c.internal else TimelineKind.COMMENT,
+                actor=c.author_name,
+                action="incident.work_note" if c.internal else "incident.comment",
+                body=c.body,
+            )
+        )
+    entries.sort(key=lambda e: (e.at, e.kind != TimelineKind.CREATED))
+    return entries

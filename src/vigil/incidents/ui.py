@@ -1,0 +1,197 @@
+"""Web pages for incidents: the queue, the create form, and the incident page with its actions."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from vigil.auth import service as auth_service
+from vigil.core.errors import Invalid, VigilError
+from vigil.incidents import service
+from vigil.incidents.lifecycle import Action, Status
+from vigil.incidents.priority import Level, Priority
+from vigil.incidents.schemas import (
+    CommentCreate,
+    IncidentCreate,
+    IncidentFilter,
+    IncidentNote,
+    IncidentReopen,
+    IncidentResolve,
+    IncidentUpdate,
+    ResolutionCode,
+    SortKey,
+)
+from vigil.incidents.service import records
+from vigil.web.deps import Db, WebActor
+from vigil.web.templating import render
+
+router = APIRouter(prefix="/incidents", include_in_schema=False)
+LIST_FIELDS = ("status", "priority", "category")
+
+
+def _choices(session: Any) -> dict[str, Any]:
+    return {
+        "categories": records.categories(session),
+        "users": auth_service.list_users(session),
+        "teams": auth_service.list_teams(session),
+        "statuses": list(Status),
+        "priorities": list(Priority),
+        "levels": list(Level),
+        "sorts": list(SortKey),
+        "resolution_codes": list(ResolutionCode),
+    }
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "form"
+        out.setdefault(field, err["msg"].removeprefix("Value error, "))
+    return out
+
+
+def _filter_from_query(request: Request) -> tuple[dict[str, Any], IncidentFilter | None, dict[str, str]]:
+    raw: dict[str, Any] = {}
+    for key in request.query_params:
+        values = [v for v in request.query_params.getlist(key) if v != ""]
+        if not values:
+            continue
+        if key in ("created_after", "created_before") and len(values[0]) == 10:
+            values = [values[0] + "T00:00:00Z"]
+        raw[key] = values if key in LIST_FIELDS else values[0]
+    try:
+        return raw, IncidentFilter.model_validate(raw), {}
+    except ValidationError as exc:
+        return raw, None, _field_errors(exc)
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, db: Db, actor: WebActor) -> Response:
+    raw, filters, errors = _filter_from_query(request)
+    with db.unit_of_work() as session:
+        page = None
+        if filters is not None:
+            try:
+                page = service.list_incidents(session=session, actor=actor, filters=filters)
+            except Invalid as exc:
+                errors = {str(exc.extra.get("field", "form")): exc.detail}
+        ctx = {
+            "raw": raw,
+            "errors": errors,
+            "page": page,
+            "items": [service.to_read(i) for i in page.items] if page else [],
+        }
+        if page and page.next_cursor:
+            ctx["next_url"] = "/incidents?" + urlencode({**raw, "cursor": page.next_cursor}, doseq=True)
+        ctx.update(_choices(session))
+        return render(request, "incidents/list.html", ctx, status_code=200 if not errors else 422)
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_form(request: Request, db: Db, actor: WebActor) -> Response:
+    with db.unit_of_work() as session:
+        return render(request, "incidents/new.html", {"form": {}, "errors": {}, **_choices(session)})
+
+
+def _form_dict(form: Any, multi: tuple[str, ...] = ()) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key in form:
+        if key in multi:
+            data[key] = [v.strip() for v in form.getlist(key) for v in str(v).split(",") if v.strip()]
+        else:
+            value = str(form.get(key, "")).strip()
+            if value:
+                data[key] = value
+    return data
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def create(request: Request, db: Db, actor: WebActor) -> Response:
+    form = _form_dict(await request.form(), multi=("affected_cis", "tags"))
+    return _create(request, db, actor, form)
+
+
+def _create(request: Request, db: Db, actor: WebActor, form: dict[str, Any]) -> Response:
+    errors: dict[str, str] = {}
+    try:
+        data = IncidentCreate.model_validate(form)
+        with db.unit_of_work() as session:
+            incident = service.create(session=session, actor=actor, data=data)
+            number = incident.number
+        return RedirectResponse(f"/incidents/{number}?notice=created", status_code=303)
+    except ValidationError as exc:
+        errors = _field_errors(exc)
+    except VigilError as exc:
+        errors = {str(exc.extra.get("field", "form")): exc.detail}
+    with db.unit_of_work() as session:
+        return render(
+            request, "incidents/new.html", {"form": form, "errors": errors, **_choices(session)}, 422
+        )
+
+
+@router.get("/{ref}", response_class=HTMLResponse)
+def detail(request: Request, ref: str, db: Db, actor: WebActor) -> Response:
+    return _detail(request, db, actor, ref, error=None, status_code=200)
+
+
+def _detail(
+    request: Request, db: Db, actor: WebActor, ref: str, *, error: str | None, status_code: int
+) -> Response:
+    with db.unit_of_work() as session:
+        incident = service.get(session=session, actor=actor, ref=ref)
+        ctx = {
+            "incident": service.to_read(incident),
+            "timeline": service.timeline(session=session, actor=actor, ref=ref),
+            "notice": request.query_params.get("notice"),
+            "error": error,
+            **_choices(session),
+        }
+        return render(request, "incidents/detail.html", ctx, status_code=status_code)
+
+
+POST_ACTIONS = {a.value for a in Action} | {"assign", "comment"}
+
+
+@router.post("/{ref}/{action}", response_class=HTMLResponse)
+async def act(request: Request, ref: str, action: str, db: Db, actor: WebActor) -> Response:
+    if action not in POST_ACTIONS:
+        return _detail(request, db, actor, ref, error=f"unknown action {action!r}", status_code=404)
+    form = _form_dict(await request.form())
+    try:
+        with db.unit_of_work() as session:
+            incident = _perform(session, actor, ref, action, form)
+            number = incident.number if incident is not None else ref
+        return RedirectResponse(f"/incidents/{number}?notice={action}", status_code=303)
+    except ValidationError as exc:
+        message = "; ".join(f"{k}: {v}" for k, v in _field_errors(exc).items())
+        return _detail(request, db, actor, ref, error=message, status_code=422)
+    except VigilError as exc:
+        if exc.status == 404:
+            raise
+        return _detail(request, db, actor, ref, error=exc.detail, status_code=exc.status)
+
+
+def _perform(session: Any, actor: WebActor, ref: str, action: str, form: dict[str, Any]) -> Any:
+    if action == "comment":
+        data = CommentCreate.model_validate(
+            {"body": form.get("body", ""), "internal": form.get("internal") == "on"}
+        )
+        service.add_comment(session=session, actor=actor, ref=ref, data=data)
+        return None
+    if action == "assign":
+        update = IncidentUpdate.model_validate(
+            {"assigned_to": form.get("assigned_to"), "assignment_group": form.get("assignment_group")}
+        )
+        return service.update(session=session, actor=actor, ref=ref, data=update)
+    if action == Action.RESOLVE:
+        return service.resolve(
+            session=session, actor=actor, ref=ref, data=IncidentResolve.model_validate(form)
+        )
+    if action == Action.REOPEN:
+        return service.reopen(session=session, actor=actor, ref=ref, data=IncidentReopen.model_validate(form))
+    perform = getattr(service, action)
+    return perform(session=session, actor=actor, ref=ref, data=IncidentNote(note=form.get("note")))

@@ -1,0 +1,70 @@
+"""The FastAPI application: API routers, UI routers, error handling, request ids, static files."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from vigil import __version__, domains
+from vigil.auth import api as auth_api
+from vigil.cmdb import api as cmdb_api
+from vigil.core.config import Settings, get_settings
+from vigil.core.db import Database
+from vigil.incidents import api as incidents_api
+from vigil.incidents import ui as incidents_ui
+from vigil.web import health, problems
+from vigil.web.templating import render_error
+
+STATIC = Path(__file__).parent / "static"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    domains.load()
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        description="Self-hosted ITIL 4 service management. Errors are RFC 9457 problem+json.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.db = db or Database(settings.database_url)
+    app.state.settings = settings
+    problems.install(app, render_error)
+    app.middleware("http")(_request_context)
+    for router in (
+        health.router,
+        incidents_api.router,
+        auth_api.router,
+        cmdb_api.router,
+        incidents_ui.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/incidents", status_code=303)
+
+    return app
+
+
+async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    incoming = request.headers.get("X-Request-ID", "")
+    request.state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = request.state.request_id
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith("/docs"):
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        )
+    return response

@@ -1,0 +1,31 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from vigil import migrate
+from vigil.web.deps import Db
+
+router = APIRouter(prefix="/api/v1/health", tags=["health"])
+
+
+@router.get("")
+def health() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", responses={503: {"description": "Not ready"}})
+def ready(db: Db) -> JSONResponse:
+    """The database answers and its schema is at the latest migration."""
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current, head = migrate.current_revision(db.engine), migrate.head_revision()
+    except Exception as exc:  # any failure to reach the database means not ready
+        return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
+    body = {"status": "ok" if current == head else "migrations_pending", "revision": current, "head": head}
+    return JSONResponse(body, status_code=200 if current == head else 503)

@@ -1,0 +1,57 @@
+"""Jinja2 environment shared by every domain's UI pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, _ = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m"
+
+
+def _label(value: Any) -> str:
+    return str(value).replace("_", " ")
+
+
+def _show(value: Any) -> str:
+    """An audited value as text: lists joined, nothing as a dash."""
+    if value is None or value == "" or value == []:
+        return "—"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["show"] = _show
+templates.env.filters["duration"] = _duration
+templates.env.filters["label"] = _label
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def render_error(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    return render(
+        request, "error.html", {"status": status, "title": title, "detail": detail}, status_code=status
+    )

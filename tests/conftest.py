@@ -1,0 +1,121 @@
+"""Fixtures: every database test runs on SQLite and, when VIGIL_TEST_DATABASE_URL is set, on PostgreSQL.
+
+Each test gets one connection and an outer transaction; every unit of work inside it is a savepoint, so
+nothing a test writes survives it.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
+from tests.dbutil import BACKENDS, PG_URL, reset_postgres_schema
+from vigil import domains, migrate
+from vigil.auth import service as auth_service
+from vigil.core import clock
+from vigil.core.actor import Actor, Channel
+from vigil.core.db import Database, make_engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = PG_URL
+        reset_postgres_schema(url)
+    migrate.upgrade(url)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def backend(engine: Engine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Database]:
+    """A Database whose units of work are savepoints inside one rolled-back transaction."""
+    domains.load()
+    conn = engine.connect()
+    outer = conn.begin()
+    try:
+        yield Database(engine=engine, bind=conn, join_transaction_mode="create_savepoint")
+    finally:
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    with db.unit_of_work() as s:
+        yield s
+
+
+@pytest.fixture
+def admin(session: Session) -> Actor:
+    return auth_service.bootstrap_actor(session, Channel.API)
+
+
+class Clock:
+    """A controllable clock: `advance()` moves time forward without sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[Clock]:
+    c = Clock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    clock.set_clock(c)
+    yield c
+    clock.reset_clock()
+
+
+@pytest.fixture
+def count_queries(engine: Engine) -> Callable[[], list[str]]:
+    """Start recording SQL statements on the engine; call the returned function to read them."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield lambda: list(statements)  # type: ignore[misc]
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests may only reach this machine: any other address fails loudly."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if isinstance(address, tuple) and address:
+            host = str(address[0])
+            if not (host.startswith("127.") or host in ("::1", "localhost", "0.0.0.0")):
+                raise RuntimeError(f"test tried to reach a non-loopback address: {host}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def tmp_dir(tmp_path: Path) -> Path:
+    return tmp_path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -160,5 +161,5 @@ class Incidents:
             )
         )
 
-    def timeline(self, ref: str | uuid.UUID) -> list[TimelineEntry]:
+    def timeline(self, ref: str | uuid.UUID) -> builtins.list[TimelineEntry]:
         return self._c.call(lambda s, a: incidents.timeline(session=s, actor=a, ref=ref))

@@ -98,24 +98,30 @@ def create_team(*, session: Session, actor: Actor, data: TeamCreate) -> Team:
 
 def resolve_user(session: Session, ref: str) -> User:
     """Find an active user by UUID or email; an unknown reference is Invalid input, not a 404."""
-    user = _find(session, User, ref, User.email, ref.strip().lower())
+    user = session.get(User, _uuid(ref)) if _uuid(ref) else None
+    if user is None:
+        user = session.scalars(
+            select(User).where(func.lower(User.email) == ref.strip().lower())
+        ).one_or_none()
     if user is None or not user.active:
         raise Invalid(f"unknown or inactive user {ref!r}", field="user")
     return user
 
 
 def resolve_team(session: Session, ref: str) -> Team:
-    team = _find(session, Team, ref, Team.name, ref.strip())
+    team = session.get(Team, _uuid(ref)) if _uuid(ref) else None
+    if team is None:
+        team = session.scalars(select(Team).where(Team.name == ref.strip())).one_or_none()
     if team is None:
         raise Invalid(f"unknown team {ref!r}", field="team")
     return team
 
 
-def _find(session: Session, model: type[User] | type[Team], ref: str, column: object, key: str):  # type: ignore[no-untyped-def]
+def _uuid(ref: str) -> uuid.UUID | None:
     try:
-        return session.get(model, uuid.UUID(ref))
+        return uuid.UUID(ref)
     except ValueError:
-        return session.scalars(select(model).where(column == key)).one_or_none()  # type: ignore[operator]
+        return None
 
 
 def get_user(session: Session, user_id: uuid.UUID) -> User:

@@ -17,7 +17,7 @@ router = APIRouter(
     tags=["cmdb"],
     responses={
         c: {"description": t, "content": {PROBLEM: {}}} for c, t in {409: "Conflict", 422: "Invalid"}.items()
-    },  # type: ignore[misc]
+    },
 )
 
 

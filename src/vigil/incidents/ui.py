@@ -79,7 +79,7 @@ def queue(request: Request, db: Db, actor: WebActor) -> Response:
                 page = service.list_incidents(session=session, actor=actor, filters=filters)
             except Invalid as exc:
                 errors = {str(exc.extra.get("field", "form")): exc.detail}
-        ctx = {
+        ctx: dict[str, Any] = {
             "raw": raw,
             "errors": errors,
             "page": page,
@@ -143,7 +143,7 @@ def _detail(
 ) -> Response:
     with db.unit_of_work() as session:
         incident = service.get(session=session, actor=actor, ref=ref)
-        ctx = {
+        ctx: dict[str, Any] = {
             "incident": service.to_read(incident),
             "timeline": service.timeline(session=session, actor=actor, ref=ref),
             "notice": request.query_params.get("notice"),

@@ -23,12 +23,12 @@ def to_read(incident: Incident) -> IncidentRead:
         title=incident.title,
         description=incident.description,
         category=incident.category,
-        impact=incident.impact,  # type: ignore[arg-type]
-        urgency=incident.urgency,  # type: ignore[arg-type]
-        priority=incident.priority,  # type: ignore[arg-type]
-        severity=incident.priority,  # type: ignore[arg-type]
+        impact=incident.impact,
+        urgency=incident.urgency,
+        priority=incident.priority,
+        severity=incident.priority,
         priority_reason=incident.priority_reason,
-        status=incident.status,  # type: ignore[arg-type]
+        status=incident.status,
         requester=UserRef.model_validate(incident.requester),
         assigned_to=UserRef.model_validate(incident.assigned_to) if incident.assigned_to else None,
         assignment_group=TeamRef.model_validate(incident.assignment_group)
@@ -42,7 +42,7 @@ def to_read(incident: Incident) -> IncidentRead:
         closed_at=incident.closed_at,
         time_to_acknowledge=_seconds(incident.created_at, incident.acknowledged_at),
         time_to_resolve=_seconds(incident.created_at, incident.resolved_at),
-        resolution_code=incident.resolution_code,  # type: ignore[arg-type]
+        resolution_code=incident.resolution_code,
         resolution_notes=incident.resolution_notes,
         root_cause=incident.root_cause,
         parent=IncidentRef.model_validate(incident.parent) if incident.parent else None,

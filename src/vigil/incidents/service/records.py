@@ -245,7 +245,7 @@ def _required(value: Any, name: str) -> Any:
     return value
 
 
-def _filtered(session: Session, actor: Actor, f: IncidentFilter) -> Select[tuple[Incident]]:
+def _filtered(session: Session, actor: Actor, f: IncidentFilter) -> Select[Incident]:
     stmt = (
         select(Incident).where(policy.visible(actor), *_conditions(session, actor, f)).options(*LOAD_OPTIONS)
     )

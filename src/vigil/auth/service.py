@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.auth.models import Team, User
@@ -30,17 +31,21 @@ def actor_for(user: User, channel: Channel, request_id: str | None = None) -> Ac
 
 def bootstrap_actor(session: Session, channel: Channel, request_id: str | None = None) -> Actor:
     """The built-in administrator every request acts as until the identity issue adds login."""
-    user = session.scalars(select(User).where(User.email == BOOTSTRAP_ADMIN_EMAIL)).one_or_none()
+    query = select(User).where(User.email == BOOTSTRAP_ADMIN_EMAIL)
+    user = session.scalars(query).one_or_none()
     if user is None:
-        user = User(
-            email=BOOTSTRAP_ADMIN_EMAIL,
-            display_name="Administrator",
-            role=Role.ADMIN,
-            active=True,
-            created_at=clock.now(),
-        )
-        session.add(user)
-        session.flush()
+        try:
+            with session.begin_nested():  # another process may create it at the same moment
+                user = User(
+                    email=BOOTSTRAP_ADMIN_EMAIL,
+                    display_name="Administrator",
+                    role=Role.ADMIN,
+                    active=True,
+                    created_at=clock.now(),
+                )
+                session.add(user)
+        except IntegrityError:
+            user = session.scalars(query).one()
     return actor_for(user, channel, request_id)
 
 
@@ -79,10 +84,11 @@ def create_team(*, session: Session, actor: Actor, data: TeamCreate) -> Team:
     _require_admin(actor)
     if session.scalar(select(func.count()).select_from(Team).where(Team.name == data.name)):
         raise Conflict(f"a team named {data.name!r} already exists")
-    team = Team(name=data.name, created_at=clock.now())
-    team.members = [resolve_user(session, ref) for ref in data.members]
-    if data.manager:
-        team.manager_id = resolve_user(session, data.manager).id
+    members = [resolve_user(session, ref) for ref in data.members]
+    manager = resolve_user(session, data.manager) if data.manager else None
+    team = Team(
+        name=data.name, created_at=clock.now(), members=members, manager_id=manager.id if manager else None
+    )
     session.add(team)
     session.flush()
     audit.record(

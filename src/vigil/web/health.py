@@ -22,9 +22,9 @@ def health() -> dict[str, str]:
 def ready(db: Db) -> JSONResponse:
     """The database answers and its schema is at the latest migration."""
     try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        current, head = migrate.current_revision(db.engine), migrate.head_revision()
+        with db.unit_of_work() as session:
+            session.execute(text("SELECT 1"))
+            current, head = migrate.current_revision(session.connection()), migrate.head_revision()
     except Exception as exc:  # any failure to reach the database means not ready
         return JSONResponse({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
     body = {"status": "ok" if current == head else "migrations_pending", "revision": current, "head": head}

@@ -1,0 +1,88 @@
+"""`vigil` CLI: db commands, incident commands with --json, errors exit non-zero, serve refuses non-loopback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.dbutil import BACKENDS, fresh_database
+from vigil.cli import app, is_loopback
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_db_and_incident_commands(backend: str, tmp_path: Path) -> None:
+    with fresh_database(backend, tmp_path) as url:
+        db = ["--database-url", url]
+        code, out = run("db", "current", *db)
+        assert code == 0 and "current: base" in out and "upgrade needed" in out
+        assert run("db", "upgrade", *db)[0] == 0
+        assert "(up to date)" in run("db", "current", *db)[1]
+        code, out = run(
+            "incident",
+            "create",
+            "--title",
+            "Redis out of memory",
+            "--impact",
+            "high",
+            "--urgency",
+            "medium",
+            "--category",
+            "Database",
+            "--tag",
+            "redis",
+            "--json",
+            *db,
+        )
+        assert code == 0, out
+        created = json.loads(out)
+        assert (
+            created["number"] == "INC-000001" and created["priority"] == "P2" and created["tags"] == ["redis"]
+        )
+        code, out = run("incident", "list", *db)
+        assert code == 0 and "INC-000001" in out and "Redis out of memory" in out
+        code, out = run("incident", "resolve", "INC-000001", "--notes", "raised maxmemory", "--json", *db)
+        assert code == 0 and json.loads(out)["status"] == "resolved"
+        code, out = run("incident", "show", "INC-000001", *db)
+        assert code == 0 and "raised maxmemory" in out and "close, reopen" in out
+        code, out = run("incident", "list", "--status", "resolved", "--json", *db)
+        assert [i["number"] for i in json.loads(out)["items"]] == ["INC-000001"]
+        code, out = run("incident", "acknowledge", "INC-000001", *db)
+        assert code == 1 and "cannot acknowledge INC-000001: it is resolved" in out
+        code, out = run("incident", "create", "--title", "x", "--impact", "enormous", *db)
+        assert code == 1 and "impact" in out
+        code, out = run("incident", "show", "INC-000404", *db)
+        assert code == 1 and "not found" in out
+        assert run("db", "downgrade", "base", *db)[0] == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_demo_loads_realistic_data_once(backend: str, tmp_path: Path) -> None:
+    with fresh_database(backend, tmp_path) as url:
+        code, out = run("demo", "--incidents", "40", "--days", "30", "--database-url", url)
+        assert code == 0 and "40 incidents loaded" in out, out
+        code, out = run("incident", "list", "--limit", "200", "--json", "--database-url", url)
+        items = json.loads(out)["items"]
+        assert len(items) == 40
+        assert len({i["status"] for i in items}) >= 3 and len({i["category"] for i in items}) >= 3
+        assert len({i["priority"] for i in items}) >= 3
+        assert any(i["assignment_group"] for i in items)
+        assert "already loaded" in run("demo", "--database-url", url)[1]
+
+
+def test_serve_refuses_non_loopback() -> None:
+    code, out = run("serve", "--host", "0.0.0.0", "--port", "8999")
+    assert code == 1 and "refusing to bind 0.0.0.0" in out
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert (
+        not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3") and not is_loopback("no.such.host.invalid")
+    )

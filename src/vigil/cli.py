@@ -103,6 +103,14 @@ def db_downgrade(
     typer.echo(f"database at {migrations.current_revision(make_engine(database_url(database))) or 'base'}")
 
 
+@db_app.command("revision")
+def db_revision(
+    message: str = typer.Option(..., "-m", "--message", help="What the migration changes."),
+) -> None:
+    """Generate a migration from model changes (review it before committing)."""
+    typer.echo(f"generated {migrations.revision(message)}")
+
+
 @db_app.command("current")
 def db_current(
     database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from alembic import command
@@ -27,6 +28,16 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(config(url), revision)
+
+
+def revision(message: str) -> str:
+    """Autogenerate a new revision from the models against a scratch SQLite database at head."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'scratch.db'}"
+        upgrade(url)
+        script = command.revision(config(url), message=message, autogenerate=True)
+    paths = [s.path for s in (script if isinstance(script, list) else [script]) if s is not None]
+    return ", ".join(paths)
 
 
 def head_revision() -> str | None:

@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from tests.dbutil import BACKENDS, fresh_database
 from vigil.cli import app, is_loopback
+from vigil.core.config import get_settings
+from vigil.core.db import Database
+from vigil.core.jobs.models import PeriodicSchedule
 
 runner = CliRunner()
 
@@ -86,3 +90,24 @@ def test_serve_refuses_non_loopback() -> None:
     assert (
         not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3") and not is_loopback("no.such.host.invalid")
     )
+
+
+def test_worker_once_closes_long_resolved_incidents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with fresh_database("sqlite", tmp_path) as url:
+        db = ["--database-url", url]
+        assert run("db", "upgrade", *db)[0] == 0
+        run("incident", "create", "--title", "stale", *db)
+        run("incident", "resolve", "INC-000001", "--notes", "done", *db)
+        code, out = run("worker", "--once", *db)
+        assert code == 0 and "incidents.auto_close" in out
+        assert json.loads(run("incident", "show", "INC-000001", "--json", *db)[1])["status"] == "resolved"
+        monkeypatch.setenv("VIGIL_AUTO_CLOSE_AFTER_HOURS", "0.0000001")
+        get_settings.cache_clear()
+        try:
+            with Database(url).unit_of_work() as s:  # make the schedule due again without waiting 15 minutes
+                s.execute(delete(PeriodicSchedule))
+            assert run("worker", "--once", *db)[0] == 0
+        finally:
+            monkeypatch.delenv("VIGIL_AUTO_CLOSE_AFTER_HOURS")
+            get_settings.cache_clear()
+        assert json.loads(run("incident", "show", "INC-000001", "--json", *db)[1])["status"] == "closed"

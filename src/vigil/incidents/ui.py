@@ -31,6 +31,10 @@ from vigil.web.templating import render
 
 router = APIRouter(prefix="/incidents", include_in_schema=False)
 LIST_FIELDS = ("status", "priority", "category")
+POST_ACTIONS = {a.value for a in Action} | {"assign", "comment"}
+NOTICES = POST_ACTIONS | {"created"}
+# Services name the field of a bad reference after the record kind; the queue form names it after the filter.
+FILTER_FIELDS = {"user": "assigned_to", "team": "assignment_group", "affected_cis": "ci"}
 
 
 def _choices(session: Any) -> dict[str, Any]:
@@ -78,7 +82,8 @@ def queue(request: Request, db: Db, actor: WebActor) -> Response:
             try:
                 page = service.list_incidents(session=session, actor=actor, filters=filters)
             except Invalid as exc:
-                errors = {str(exc.extra.get("field", "form")): exc.detail}
+                field = str(exc.extra.get("field", "form"))
+                errors = {FILTER_FIELDS.get(field, field): exc.detail}
         ctx: dict[str, Any] = {
             "raw": raw,
             "errors": errors,
@@ -139,21 +144,28 @@ def detail(request: Request, ref: str, db: Db, actor: WebActor) -> Response:
 
 
 def _detail(
-    request: Request, db: Db, actor: WebActor, ref: str, *, error: str | None, status_code: int
+    request: Request,
+    db: Db,
+    actor: WebActor,
+    ref: str,
+    *,
+    error: str | None,
+    status_code: int,
+    retry: dict[str, dict[str, Any]] | None = None,
 ) -> Response:
+    """The incident page; after a refused action `retry` maps that action to the form it was sent with."""
+    notice = request.query_params.get("notice")
     with db.unit_of_work() as session:
         incident = service.get(session=session, actor=actor, ref=ref)
         ctx: dict[str, Any] = {
             "incident": service.to_read(incident),
             "timeline": service.timeline(session=session, actor=actor, ref=ref),
-            "notice": request.query_params.get("notice"),
+            "notice": notice if notice in NOTICES else None,
             "error": error,
+            "retry": retry or {},
             **_choices(session),
         }
         return render(request, "incidents/detail.html", ctx, status_code=status_code)
-
-
-POST_ACTIONS = {a.value for a in Action} | {"assign", "comment"}
 
 
 @router.post("/{ref}/{action}", response_class=HTMLResponse)
@@ -168,11 +180,13 @@ async def act(request: Request, ref: str, action: str, db: Db, actor: WebActor) 
         return RedirectResponse(f"/incidents/{number}?notice={action}", status_code=303)
     except ValidationError as exc:
         message = "; ".join(f"{k}: {v}" for k, v in _field_errors(exc).items())
-        return _detail(request, db, actor, ref, error=message, status_code=422)
+        return _detail(request, db, actor, ref, error=message, status_code=422, retry={action: form})
     except VigilError as exc:
         if exc.status == 404:
             raise
-        return _detail(request, db, actor, ref, error=exc.detail, status_code=exc.status)
+        return _detail(
+            request, db, actor, ref, error=exc.detail, status_code=exc.status, retry={action: form}
+        )
 
 
 def _perform(session: Any, actor: WebActor, ref: str, action: str, form: dict[str, Any]) -> Any:

@@ -34,11 +34,11 @@ def test_report_acknowledge_and_resolve_an_incident(page: Page, shoot: Callable[
     expect(head).to_contain_text("Checkout returns 502 for every customer")
     expect(status).to_have_text("open")
     expect(head.locator(".badge.priority-P1")).to_have_text("P1")
-    expect(page.get_by_role("status")).to_have_text("Done: created.")
+    expect(page.get_by_role("status")).to_have_text("Incident created.")
 
     page.get_by_role("button", name="Acknowledge").click()
     expect(status).to_have_text("in progress")
-    expect(page.get_by_role("status")).to_have_text("Done: acknowledge.")
+    expect(page.get_by_role("status")).to_have_text("Acknowledged.")
 
     page.get_by_label("Root cause").fill("A bad release of the payment gateway")
     page.get_by_role("button", name="Resolve").click()

@@ -183,7 +183,7 @@ def test_create_via_form_redirects_to_the_incident_page(client: TestClient) -> N
     )
     page = client.get(f"/incidents/{number}?notice=created").text
     assert f"<title>{number} · Vigil</title>" in page
-    assert '<p class="banner notice" role="status">Done: created.</p>' in page
+    assert '<p class="banner notice" role="status">Incident created.</p>' in page
     seen = text(page)
     assert f"{number} Checkout page returns 500" in seen
     assert "Since 09:10.\nAll regions." in page

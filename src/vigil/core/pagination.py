@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from vigil.core.errors import Invalid
@@ -60,12 +60,9 @@ def keyset(
 ) -> Select[Any]:
     """Order by (column, id) and start strictly after `after`; fetch one extra row to detect a next page."""
     if after is not None:
-        value, row_id = after
-        cond: ColumnElement[bool]
-        if descending:
-            cond = or_(column < value, and_(column == value, id_column < row_id))
-        else:
-            cond = or_(column > value, and_(column == value, id_column > row_id))
-        stmt = stmt.where(cond)
+        # A row-value comparison is an index range on both databases; the equivalent
+        # `a < x OR (a = x AND id < y)` makes PostgreSQL filter every row before the cursor.
+        key, bound = tuple_(column, id_column), tuple_(*after)
+        stmt = stmt.where(key < bound if descending else key > bound)
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
     return stmt.order_by(*order).limit(limit + 1)

@@ -32,7 +32,18 @@ from vigil.web.templating import render
 router = APIRouter(prefix="/incidents", include_in_schema=False)
 LIST_FIELDS = ("status", "priority", "category")
 POST_ACTIONS = {a.value for a in Action} | {"assign", "comment"}
-NOTICES = POST_ACTIONS | {"created"}
+NOTICES = {
+    "created": "Incident created.",
+    "acknowledge": "Acknowledged.",
+    "hold": "Put on hold.",
+    "resume": "Work resumed.",
+    "resolve": "Resolved.",
+    "close": "Closed.",
+    "reopen": "Reopened.",
+    "cancel": "Cancelled.",
+    "assign": "Assignment saved.",
+    "comment": "Comment added.",
+}
 # Services name the field of a bad reference after the record kind; the queue form names it after the filter.
 FILTER_FIELDS = {"user": "assigned_to", "team": "assignment_group", "affected_cis": "ci"}
 
@@ -160,7 +171,7 @@ def _detail(
         ctx: dict[str, Any] = {
             "incident": service.to_read(incident),
             "timeline": service.timeline(session=session, actor=actor, ref=ref),
-            "notice": notice if notice in NOTICES else None,
+            "notice": NOTICES.get(notice or ""),
             "error": error,
             "retry": retry or {},
             **_choices(session),

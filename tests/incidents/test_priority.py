@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from vigil.core.config import DEFAULT_PRIORITY_MATRIX
+import pytest
+from pydantic import ValidationError
+
+from vigil.core.config import DEFAULT_PRIORITY_MATRIX, Settings
 from vigil.core.errors import Invalid
-from vigil.incidents.priority import Level, Priority, compute, validate_matrix
+from vigil.incidents.priority import Level, Priority, compute
 
 
 @pytest.mark.parametrize(
@@ -27,12 +30,11 @@ def test_default_matrix(impact: str, urgency: str, expected: str) -> None:
     assert compute(impact, urgency, DEFAULT_PRIORITY_MATRIX) == Priority(expected)
 
 
-def test_custom_matrix_and_validation() -> None:
-    matrix = {i: {u: "P2" for u in Level} for i in Level}
-    validate_matrix(matrix)
-    assert compute("low", "low", matrix) == Priority.P2
-    broken = {"high": {"high": "P1"}}
-    with pytest.raises(Invalid, match="impact=high, urgency=medium"):
-        validate_matrix(broken)
+def test_custom_matrix_from_settings_and_refusal_of_incomplete_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIGIL_PRIORITY_MATRIX", json.dumps({i: {u: "P2" for u in Level} for i in Level}))
+    assert compute("low", "low", Settings().priority_matrix) == Priority.P2
+    monkeypatch.setenv("VIGIL_PRIORITY_MATRIX", json.dumps({"high": {"high": "P1", "medium": "P9"}}))
+    with pytest.raises(ValidationError, match="high/medium"):
+        Settings()
     with pytest.raises(Invalid):
         compute("high", "high", {"high": {"high": "P9"}})

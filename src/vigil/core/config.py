@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Default impact x urgency -> priority matrix (ITIL 4): rows are impact, columns urgency.
@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = 24 * 3600
     worker_poll_seconds: float = 1.0
     log_level: str = "info"
+
+    @field_validator("priority_matrix")
+    @classmethod
+    def _complete_matrix(cls, matrix: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """Refuse to start with a matrix that leaves an impact x urgency pair without P1-P4."""
+        levels, priorities = ("high", "medium", "low"), {"P1", "P2", "P3", "P4"}
+        missing = [f"{i}/{u}" for i in levels for u in levels if matrix.get(i, {}).get(u) not in priorities]
+        if missing:
+            raise ValueError(
+                f"priority_matrix needs P1-P4 for every impact/urgency pair; missing or bad: {missing}"
+            )
+        return matrix
 
 
 @lru_cache(maxsize=1)

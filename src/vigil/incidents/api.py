@@ -10,6 +10,9 @@ from fastapi.responses import JSONResponse
 from vigil.incidents import service
 from vigil.incidents.lifecycle import Action
 from vigil.incidents.schemas import (
+    CategoryCreate,
+    CategoryRead,
+    CategoryUpdate,
     CommentCreate,
     CommentRead,
     IncidentCreate,
@@ -141,3 +144,31 @@ def add_comment(ref: str, data: CommentCreate, db: Db, actor: ApiActor, key: Ide
 def get_timeline(ref: str, db: Db, actor: ApiActor) -> list[TimelineEntry]:
     with db.unit_of_work() as session:
         return service.timeline(session=session, actor=actor, ref=ref)
+
+
+categories_router = APIRouter(prefix="/api/v1/incident-categories", tags=["incidents"], responses=ERRORS)  # type: ignore[arg-type]
+
+
+@categories_router.get("", response_model=list[CategoryRead])
+def list_categories(db: Db, actor: ApiActor) -> list[CategoryRead]:
+    with db.unit_of_work() as session:
+        return [CategoryRead.model_validate(c) for c in service.categories.list_all(session)]
+
+
+@categories_router.post(
+    "", response_model=CategoryRead, status_code=201, responses={403: {"description": "Forbidden"}}
+)
+def add_category(data: CategoryCreate, db: Db, actor: ApiActor) -> CategoryRead:
+    with db.unit_of_work() as session:
+        return CategoryRead.model_validate(
+            service.categories.add(session=session, actor=actor, name=data.name)
+        )
+
+
+@categories_router.patch(
+    "/{name}", response_model=CategoryRead, responses={403: {"description": "Forbidden"}}
+)
+def update_category(name: str, data: CategoryUpdate, db: Db, actor: ApiActor) -> CategoryRead:
+    with db.unit_of_work() as session:
+        category = service.categories.set_active(session=session, actor=actor, name=name, active=data.active)
+        return CategoryRead.model_validate(category)

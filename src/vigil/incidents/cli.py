@@ -17,6 +17,8 @@ from vigil.core.actor import Actor, Channel
 from vigil.core.errors import VigilError
 from vigil.incidents import service
 from vigil.incidents.schemas import (
+    CategoryCreate,
+    CategoryRead,
     IncidentCreate,
     IncidentFilter,
     IncidentNote,
@@ -225,3 +227,42 @@ def reopen(
         _run(database, lambda s, a: service.to_read(service.reopen(session=s, actor=a, ref=ref, data=data))),
         as_json,
     )
+
+
+category_app = typer.Typer(help="The incident category list.", no_args_is_help=True)
+app.add_typer(category_app, name="category")
+
+
+@category_app.command("list")
+def category_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Show every category, active or retired."""
+    rows = _run(
+        database, lambda s, a: [CategoryRead.model_validate(c) for c in service.categories.list_all(s)]
+    )
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"{row.name}{'' if row.active else '  (disabled)'}")
+
+
+@category_app.command("add")
+def category_add(name: str, database: str = DB_OPT) -> None:
+    """Add a category at the end of the list."""
+    data = _validated(CategoryCreate, {"name": name})
+    _run(database, lambda s, a: service.categories.add(session=s, actor=a, name=data.name))
+    typer.echo(f"added {data.name}")
+
+
+@category_app.command("disable")
+def category_disable(name: str, database: str = DB_OPT) -> None:
+    """Retire a category: existing incidents keep it, new ones cannot use it."""
+    _run(database, lambda s, a: service.categories.set_active(session=s, actor=a, name=name, active=False))
+    typer.echo(f"disabled {name}")
+
+
+@category_app.command("enable")
+def category_enable(name: str, database: str = DB_OPT) -> None:
+    """Bring a retired category back."""
+    _run(database, lambda s, a: service.categories.set_active(session=s, actor=a, name=name, active=True))
+    typer.echo(f"enabled {name}")

@@ -27,6 +27,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "incident.comment": EVERYONE,
     "incident.work_note": STAFF,
     "incident.read_work_notes": STAFF,
+    "incident.manage_categories": frozenset({Role.ADMIN}),
 }
 
 

@@ -27,10 +27,3 @@ def compute(impact: str, urgency: str, matrix: dict[str, dict[str, str]]) -> Pri
         raise Invalid(
             f"the priority matrix has no valid entry for impact={impact}, urgency={urgency}"
         ) from exc
-
-
-def validate_matrix(matrix: dict[str, dict[str, str]]) -> None:
-    """A usable matrix covers every impact x urgency pair with P1-P4."""
-    for impact in Level:
-        for urgency in Level:
-            compute(impact, urgency, matrix)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from vigil.auth.schemas import TeamRef, UserRef
 from vigil.cmdb.schemas import CIRef
-from vigil.core.schemas import LongText, Ref, RequiredText, ShortText, Tag
+from vigil.core.schemas import NO_NUL, LongText, Ref, RequiredText, ShortText, Tag
 from vigil.incidents.lifecycle import Action, Status
 from vigil.incidents.priority import Level, Priority
 
@@ -157,6 +157,28 @@ class IncidentFilter(BaseModel):
     def _assume_utc(cls, value: datetime | None) -> datetime | None:
         """A time without an offset is read as UTC."""
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class CategoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    active: bool
+    position: int
+
+
+class CategoryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=NO_NUL)
+    ]
+
+
+class CategoryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool
 
 
 class IncidentRef(BaseModel):

@@ -25,7 +25,7 @@ from vigil.incidents.schemas import (
     ResolutionCode,
     SortKey,
 )
-from vigil.incidents.service import records
+from vigil.incidents.service import categories
 from vigil.web.deps import Db, WebActor
 from vigil.web.templating import render
 
@@ -50,7 +50,7 @@ FILTER_FIELDS = {"user": "assigned_to", "team": "assignment_group", "affected_ci
 
 def _choices(session: Any) -> dict[str, Any]:
     return {
-        "categories": records.categories(session),
+        "categories": categories.names(session),
         "users": auth_service.list_users(session),
         "teams": auth_service.list_teams(session),
         "statuses": list(Status),

@@ -42,6 +42,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     for router in (
         health.router,
         incidents_api.router,
+        incidents_api.categories_router,
         auth_api.router,
         cmdb_api.router,
         incidents_ui.router,

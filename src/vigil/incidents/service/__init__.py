@@ -1,5 +1,6 @@
 """Incident use cases. Every adapter (API, UI, CLI, library, jobs) calls these and nothing else writes."""
 
+from vigil.incidents.service import categories
 from vigil.incidents.service.present import to_read
 from vigil.incidents.service.records import create, get, list_incidents, update
 from vigil.incidents.service.workflow import (
@@ -17,6 +18,7 @@ from vigil.incidents.service.workflow import (
 __all__ = [
     "acknowledge",
     "add_comment",
+    "categories",
     "cancel",
     "close",
     "create",

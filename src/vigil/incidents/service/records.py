@@ -18,9 +18,9 @@ from vigil.core.errors import Conflict, Invalid, NotFound
 from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
 from vigil.incidents import lifecycle, policy, priority
 from vigil.incidents.events import IncidentCreated, IncidentUpdated
-from vigil.incidents.models import Incident, IncidentCategory, incident_ci
+from vigil.incidents.models import Incident, incident_ci
 from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentUpdate
-from vigil.incidents.service import transitions
+from vigil.incidents.service import categories, transitions
 from vigil.incidents.service.present import snapshot
 
 LOAD_OPTIONS = (
@@ -54,20 +54,6 @@ def load(session: Session, actor: Actor, ref: str | uuid.UUID, *, for_update: bo
 
 def get(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> Incident:
     return load(session, actor, ref)
-
-
-def _category(session: Session, name: str) -> str:
-    found = session.scalars(
-        select(IncidentCategory).where(IncidentCategory.name == name, IncidentCategory.active.is_(True))
-    ).one_or_none()
-    if found is None:
-        names = session.scalars(
-            select(IncidentCategory.name)
-            .where(IncidentCategory.active.is_(True))
-            .order_by(IncidentCategory.position)
-        )
-        raise Invalid(f"unknown category {name!r}; choose one of: {', '.join(names)}", field="category")
-    return found.name
 
 
 def _requester(session: Session, actor: Actor, ref: str | None) -> User:
@@ -105,7 +91,7 @@ def create(
     incident = Incident(
         title=data.title,
         description=data.description,
-        category=_category(session, data.category),
+        category=categories.require_active(session, data.category),
         impact=data.impact,
         urgency=data.urgency,
         priority=data.priority or priority.compute(data.impact, data.urgency, settings.priority_matrix),
@@ -195,7 +181,7 @@ def _apply_fields(
     if "root_cause" in given:
         incident.root_cause = data.root_cause or None
     if "category" in given:
-        incident.category = _category(session, _required(data.category, "category"))
+        incident.category = categories.require_active(session, _required(data.category, "category"))
     if "tags" in given:
         incident.tags = sorted(set(data.tags or []))
     if "affected_cis" in given:
@@ -315,12 +301,3 @@ def list_incidents(*, session: Session, actor: Actor, filters: IncidentFilter) -
     rows = rows[: filters.limit]
     cursor = encode_cursor(sort, getattr(rows[-1], sort.lstrip("-")), rows[-1].id) if more and rows else None
     return Page(items=rows, next_cursor=cursor)
-
-
-def categories(session: Session) -> list[str]:
-    stmt = (
-        select(IncidentCategory.name)
-        .where(IncidentCategory.active.is_(True))
-        .order_by(IncidentCategory.position)
-    )
-    return list(session.scalars(stmt))

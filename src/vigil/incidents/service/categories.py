@@ -1,0 +1,75 @@
+"""The configurable incident category list: read, add, retire and restore categories."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vigil.core import audit
+from vigil.core.actor import Actor
+from vigil.core.errors import Conflict, Invalid, NotFound
+from vigil.incidents import policy
+from vigil.incidents.models import IncidentCategory
+
+
+def names(session: Session) -> list[str]:
+    """Active category names in display order."""
+    stmt = (
+        select(IncidentCategory.name)
+        .where(IncidentCategory.active.is_(True))
+        .order_by(IncidentCategory.position)
+    )
+    return list(session.scalars(stmt))
+
+
+def require_active(session: Session, name: str) -> str:
+    """`name` if it is an active category, else Invalid listing the choices."""
+    found = session.get(IncidentCategory, name)
+    if found is None or not found.active:
+        raise Invalid(
+            f"unknown category {name!r}; choose one of: {', '.join(names(session))}", field="category"
+        )
+    return found.name
+
+
+def list_all(session: Session) -> list[IncidentCategory]:
+    return list(session.scalars(select(IncidentCategory).order_by(IncidentCategory.position)))
+
+
+def add(*, session: Session, actor: Actor, name: str) -> IncidentCategory:
+    policy.require(actor, "incident.manage_categories")
+    if session.get(IncidentCategory, name) is not None:
+        raise Conflict(f"category {name!r} already exists; enable it if it was disabled")
+    position = (session.scalar(select(func.max(IncidentCategory.position))) or 0) + 1
+    category = IncidentCategory(name=name, active=True, position=position)
+    session.add(category)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="category.create",
+        object_type="incident_category",
+        object_id=name,
+        changes={"name": [None, name]},
+    )
+    return category
+
+
+def set_active(*, session: Session, actor: Actor, name: str, active: bool) -> IncidentCategory:
+    """Retire a category (existing incidents keep it; new ones cannot use it) or bring it back."""
+    policy.require(actor, "incident.manage_categories")
+    category = session.get(IncidentCategory, name)
+    if category is None:
+        raise NotFound(f"category {name!r} not found")
+    if category.active != active:
+        audit.record(
+            session,
+            actor,
+            action="category.update",
+            object_type="incident_category",
+            object_id=name,
+            changes={"active": [category.active, active]},
+        )
+        category.active = active
+        session.flush()
+    return category

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.auth.roles import Role
@@ -27,6 +28,9 @@ class User(UUIDPk, Base):
     role: Mapped[str] = mapped_column(String(32), default=Role.REQUESTER)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    #: argon2id hash; None means the account cannot log in with a password.
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    password_changed_at: Mapped[datetime | None]
 
     teams: Mapped[list[Team]] = relationship(secondary=team_member, back_populates="members")
 
@@ -39,3 +43,50 @@ class Team(UUIDPk, Base):
     created_at: Mapped[datetime]
 
     members: Mapped[list[User]] = relationship(secondary=team_member, back_populates="teams")
+
+
+class UserSession(UUIDPk, Base):
+    """A web login. The cookie holds a random secret; only its SHA-256 is stored."""
+
+    __tablename__ = "user_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class ApiToken(UUIDPk, Base):
+    """A personal access token. Shown once; only its SHA-256 is stored, looked up per request."""
+
+    __tablename__ = "api_token"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """Recent login attempts, for rate limiting across every API process."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    at: Mapped[datetime]

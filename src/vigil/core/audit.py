@@ -1,11 +1,19 @@
-"""Append-only audit log: every mutation writes one record in the same transaction as the change."""
+"""Append-only, hash-chained audit log: every mutation writes one record in the same transaction.
+
+Each record stores its position `seq`, the previous record's hash and its own:
+sha256(prev_hash + canonical JSON of its fields). Changing, removing or reordering a record breaks the
+chain at that point, which `verify()` reports.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Uuid, select
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Uuid, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.core import clock
@@ -30,6 +38,56 @@ class AuditRecord(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     channel: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    #: Position in the hash chain (contiguous from 1), the previous record's hash, and this record's.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """One row: the last link of the audit hash chain. Updating it serialises audit writers."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+GENESIS = "0" * 64
+
+
+def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The chain hash of one record. Changing this breaks every stored chain: it is frozen."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def hashed_fields(entry: AuditRecord) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "actor_id": str(entry.actor_id) if entry.actor_id else None,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "changes": entry.changes,
+        "channel": entry.channel,
+        "request_id": entry.request_id,
+    }
+
+
+def _next_link(session: Session) -> tuple[int, str]:
+    """Take the next chain position; the head row stays locked until the caller's transaction ends."""
+    stmt = (
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(last_seq=AuditChainHead.last_seq + 1)
+        .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
+    )
+    seq, prev = session.execute(stmt).one()
+    return int(seq), str(prev)
 
 
 def record(
@@ -42,6 +100,7 @@ def record(
     changes: Changes | None = None,
 ) -> AuditRecord:
     """Append one audit record; flushed with the caller's transaction, never committed here."""
+    seq, prev_hash = _next_link(session)
     entry = AuditRecord(
         occurred_at=clock.now(),
         actor_id=actor.user_id,
@@ -49,11 +108,15 @@ def record(
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        changes=changes or {},
+        changes=json.loads(json.dumps(changes or {}, default=str)),
         channel=str(actor.channel),
         request_id=actor.request_id,
+        seq=seq,
+        prev_hash=prev_hash,
     )
+    entry.hash = record_hash(prev_hash, hashed_fields(entry))
     session.add(entry)
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=entry.hash))
     session.flush()
     return entry
 
@@ -70,3 +133,50 @@ def for_object(session: Session, object_type: str, object_id: object) -> list[Au
 def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
     """Field-by-field [old, new] for every key whose value changed."""
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """The first place the audit chain breaks: which record, and how."""
+
+    kind: str  # "changed", "removed" or "reordered"
+    seq: int
+    record_id: int | None
+    detail: str
+
+
+def verify(session: Session) -> tuple[int, ChainProblem | None]:
+    """Walk the chain in order; return how many records were checked and the first problem found."""
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    for entry in session.scalars(
+        select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=1000)
+    ):
+        checked += 1
+        if entry.seq != expected_seq:
+            return checked, ChainProblem(
+                "removed",
+                expected_seq,
+                None,
+                f"records {expected_seq}..{entry.seq - 1} are missing before record id {entry.id}",
+            )
+        if record_hash(entry.prev_hash, hashed_fields(entry)) != entry.hash:
+            return checked, ChainProblem(
+                "changed", entry.seq, entry.id, f"record id {entry.id} (seq {entry.seq}) was altered"
+            )
+        if entry.prev_hash != prev_hash:
+            return checked, ChainProblem(
+                "reordered",
+                entry.seq,
+                entry.id,
+                f"record id {entry.id} (seq {entry.seq}) does not follow its predecessor: moved, replaced or inserted",
+            )
+        prev_hash, expected_seq = entry.hash, expected_seq + 1
+    head = session.get(AuditChainHead, 1)
+    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
+        return checked, ChainProblem(
+            "removed",
+            expected_seq,
+            None,
+            f"the chain head records {head.last_seq} entries; {expected_seq - 1} remain",
+        )
+    return checked, None

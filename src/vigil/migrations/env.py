@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 
-from vigil.core.db import make_engine
+from vigil.core.db import UTCDateTime, make_engine
 from vigil.models import metadata
 
 config = context.config
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Render Vigil's column types as plain SQLAlchemy ones: revisions must not import Vigil code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations_offline() -> None:
@@ -29,7 +38,21 @@ def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
     try:
         with engine.connect() as conn:
-            _run(conn)
+            if conn.dialect.name != "sqlite":
+                _run(conn)
+                return
+            # Batch mode rebuilds SQLite tables that other rows reference; that needs foreign keys
+            # off (a pragma that only works outside a transaction), then a full integrity check.
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                _run(conn)
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows violating foreign keys: {broken[:5]}")
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
     finally:
         engine.dispose()
 
@@ -40,6 +63,7 @@ def _run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

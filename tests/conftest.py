@@ -12,15 +12,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from tests.dbutil import BACKENDS, PG_URL, reset_postgres_schema
+from tests.factories.auth import WebClient, api_token, login_as
 from vigil import domains, migrate
 from vigil.auth import service as auth_service
 from vigil.core import clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.db import Database, make_engine
+from vigil.web.app import create_app
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -62,7 +65,26 @@ def session(db: Database) -> Iterator[Session]:
 
 @pytest.fixture
 def admin(session: Session) -> Actor:
-    return auth_service.bootstrap_actor(session, Channel.API)
+    """An administrator (admin@vigil.example, no password), acting through the API."""
+    made = auth_service.ensure_first_admin(session, "admin@vigil.example", None, generate=False)
+    user = made[0] if made else auth_service.resolve_user(session, "admin@vigil.example")
+    return auth_service.actor_for(user, Channel.API)
+
+
+@pytest.fixture
+def api_client(db: Database, session: Session, admin: Actor) -> Iterator[TestClient]:
+    """An API client holding an admin-scope token of the administrator."""
+    with TestClient(create_app(db)) as client:
+        client.headers["Authorization"] = f"Bearer {api_token(session, admin.user_id, 'admin')}"
+        yield client
+
+
+@pytest.fixture
+def web_client(db: Database, session: Session, admin: Actor) -> Iterator[WebClient]:
+    """A browser-like client logged in as the administrator; its form posts carry the CSRF token."""
+    with WebClient(create_app(db)) as client:
+        login_as(client, session, admin.user_id)
+        yield client
 
 
 class Clock:

@@ -2,66 +2,46 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.dbutil import BACKENDS, fresh_database
+from tests.procs import vigil_serve
 from vigil import migrate
-
-VIGIL = str(Path(sys.executable).parent / "vigil")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from vigil.auth import service as auth_service
+from vigil.auth.schemas import TokenCreate
+from vigil.core.actor import Channel
+from vigil.core.db import Database
 
 
-@contextmanager
-def api_process(url: str) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "VIGIL_DATABASE_URL": url, "VIGIL_LOG_LEVEL": "warning"}
-    proc = subprocess.Popen(
-        [VIGIL, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/api/v1/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(
-                f"API process did not start: {proc.stdout.read(4000) if proc.stdout else ''!r}"
-            )
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+def mint_token(url: str) -> str:
+    """A write token of the administrator the first server created (as `vigil token create` would)."""
+    with Database(url).unit_of_work() as s:
+        admin = auth_service.operator_actor(s, Channel.CLI)
+        _, raw = auth_service.tokens.create(
+            session=s, actor=admin, data=TokenCreate(name="load", scope="write", user="admin@vigil.example")
+        )
+    return raw
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_two_processes_create_and_update_concurrently(backend: str, tmp_path: Path) -> None:
     with fresh_database(backend, tmp_path) as url:
         migrate.upgrade(url)
-        with api_process(url) as a, api_process(url) as b:
+        with vigil_serve(url) as first, vigil_serve(url) as second:
+            a, b = first.url, second.url
             bases = [a, b]
+            token = mint_token(url)
 
             def create(i: int) -> str:
-                with httpx.Client(base_url=bases[i % 2], timeout=60) as c:
+                with httpx.Client(base_url=bases[i % 2], timeout=60, headers=auth(token)) as c:
                     r = c.post("/api/v1/incidents", json={"title": f"concurrent {i}"})
                     assert r.status_code == 201, r.text
                     return str(r.json()["number"])
@@ -76,7 +56,7 @@ def test_two_processes_create_and_update_concurrently(backend: str, tmp_path: Pa
             def edit(job: tuple[int, str]) -> None:
                 i, number = job
                 field = "root_cause" if i % 2 else "description"
-                with httpx.Client(base_url=bases[i % 2], timeout=60) as c:
+                with httpx.Client(base_url=bases[i % 2], timeout=60, headers=auth(token)) as c:
                     r = c.patch(f"/api/v1/incidents/{number}", json={field: f"{field} by {i % 2}"})
                     assert r.status_code == 200, r.text
                     r = c.post(f"/api/v1/incidents/{number}/comments", json={"body": f"note {i}"})
@@ -87,14 +67,14 @@ def test_two_processes_create_and_update_concurrently(backend: str, tmp_path: Pa
                 list(pool.map(edit, jobs))
 
             def acknowledge(i: int) -> int:
-                with httpx.Client(base_url=bases[i % 2], timeout=60) as c:
+                with httpx.Client(base_url=bases[i % 2], timeout=60, headers=auth(token)) as c:
                     return c.post(f"/api/v1/incidents/{numbers[-1]}/acknowledge").status_code
 
             with ThreadPoolExecutor(max_workers=4) as pool:
                 codes = sorted(pool.map(acknowledge, range(4)))
             assert codes == [200, 409, 409, 409], "exactly one acknowledgement wins; the rest are refused"
 
-            with httpx.Client(base_url=a, timeout=60) as c:
+            with httpx.Client(base_url=a, timeout=60, headers=auth(token)) as c:
                 for number in targets:
                     got = c.get(f"/api/v1/incidents/{number}").json()
                     assert got["description"] == "description by 0" and got["root_cause"] == "root_cause by 1"

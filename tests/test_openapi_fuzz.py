@@ -11,7 +11,10 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from sqlalchemy.orm import Session
 
+from tests.factories.auth import api_token
+from vigil.core.actor import Actor
 from vigil.core.db import Database
 from vigil.web.app import create_app
 
@@ -23,11 +26,17 @@ def app(db: Database) -> FastAPI:
     return create_app(db)
 
 
+@pytest.fixture
+def token(session: Session, admin: Actor) -> str:
+    return api_token(session, admin.user_id, "admin")
+
+
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_contract(case: schemathesis.Case, app: FastAPI) -> None:
+def test_api_contract(case: schemathesis.Case, app: FastAPI, token: str) -> None:
     case.call_and_validate(
         app=app,
+        headers={"Authorization": f"Bearer {token}"},
         checks=[
             schemathesis.checks.not_a_server_error,
             response_schema_conformance,

@@ -12,17 +12,22 @@ import uvicorn
 from vigil import demo as demo_data
 from vigil import domains
 from vigil import migrate as migrations
-from vigil.cli_support import database_url, fail, get_db
+from vigil.auth import cli as auth_cli
+from vigil.auth import service as auth_service
+from vigil.cli_support import database_url, fail, get_db, state
 from vigil.core.config import get_settings
 from vigil.core.db import make_engine
+from vigil.core.errors import VigilError
 from vigil.core.jobs import worker as job_worker
 from vigil.incidents import cli as incidents_cli
 from vigil.web.app import create_app
 
-app = typer.Typer(help="Vigil: self-hosted ITIL 4 service management.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(incidents_cli.app, name="incident")
+app.add_typer(auth_cli.user_app, name="user")
+app.add_typer(auth_cli.token_app, name="token")
 
 
 def is_loopback(host: str) -> bool:
@@ -34,24 +39,58 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
 
 
+@app.callback()
+def root(
+    as_email: str = typer.Option(
+        None,
+        "--as",
+        envvar="VIGIL_CLI_USER",
+        help="Act as this user (email); default: the first administrator.",
+    ),
+) -> None:
+    """Vigil: self-hosted ITIL 4 service management."""
+    state.as_email = as_email
+
+
+def _first_admin(url: str) -> None:
+    """On a database with no administrator, create one and print its password once."""
+    settings = get_settings()
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
+    with get_db(url).unit_of_work() as session:
+        made = auth_service.ensure_first_admin(session, settings.admin_email, password)
+    if made is None:
+        return
+    user, generated = made
+    typer.secho(f"Created the first administrator: {user.email}", fg=typer.colors.GREEN)
+    if generated:
+        typer.secho(f"Its password, shown this once: {generated}", fg=typer.colors.YELLOW, bold=True)
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Address to bind (VIGIL_HOST, default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (VIGIL_PORT, default 8000)."),
     database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
 ) -> None:
-    """Serve the API and the web UI."""
+    """Serve the API and the web UI (creating the first administrator on a new database)."""
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    if not is_loopback(host):
-        fail(
-            f"refusing to bind {host}: until login and access control exist, Vigil serves loopback only "
-            "(use 127.0.0.1 or ::1)"
-        )
     url = database_url(database)
+    try:
+        _first_admin(url)
+    except VigilError as exc:
+        fail(f"cannot create the first administrator: {exc.detail}")
+    if not is_loopback(host) and settings.cookie_secure != "always":
+        typer.secho(
+            f"warning: serving on {host}; put Vigil behind https and set VIGIL_COOKIE_SECURE=always",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     typer.echo(f"Vigil on http://{host}:{port}  (database: {make_engine(url).url.render_as_string()})")
-    uvicorn.run(create_app(get_db(url)), host=host, port=port, log_level=settings.log_level)
+    uvicorn.run(
+        create_app(get_db(url)), host=host, port=port, log_level=settings.log_level, proxy_headers=True
+    )
 
 
 @app.command()

@@ -1,15 +1,35 @@
-"""Helpers shared by every CLI command: database selection, errors, JSON output."""
+"""Helpers shared by every CLI command: database selection, the acting user, errors, JSON output."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
+from sqlalchemy.orm import Session
 
+from vigil.auth import service as auth_service
+from vigil.core.actor import Actor, Channel
 from vigil.core.config import get_settings
 from vigil.core.db import Database
+from vigil.core.errors import VigilError
+
+R = TypeVar("R")
+
+DB_OPT = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL).")
+JSON_OPT = typer.Option(False, "--json", help="Machine-readable JSON output.")
+
+
+class _State:
+    """Set once by the root command's options (`vigil --as EMAIL ...`)."""
+
+    as_email: str | None = None
+
+
+state = _State()
 
 
 def database_url(option: str | None) -> str:
@@ -27,3 +47,25 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def print_json(value: Any) -> None:
     typer.echo(json.dumps(to_jsonable_python(value), indent=2, sort_keys=True))
+
+
+def validation_message(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+def run(database: str | None, fn: Callable[[Session, Actor], R]) -> R:
+    """One command, one unit of work, as `vigil --as` (or the first admin); errors exit 1 with the reason."""
+    try:
+        with get_db(database_url(database)).unit_of_work() as session:
+            return fn(session, auth_service.operator_actor(session, Channel.CLI, state.as_email))
+    except VigilError as exc:
+        fail(exc.detail)
+    except ValidationError as exc:
+        fail(validation_message(exc))
+
+
+def validated(model: Any, data: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fail(validation_message(exc))

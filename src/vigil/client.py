@@ -14,6 +14,7 @@ from vigil import domains
 from vigil import migrate as migrations
 from vigil.auth import service as auth_service
 from vigil.core.actor import Actor, Channel
+from vigil.core.config import get_settings
 from vigil.core.db import Database
 from vigil.core.errors import Invalid
 from vigil.core.jobs import worker
@@ -48,16 +49,21 @@ def _parse(model: type[M], data: dict[str, Any], *, keep_none: bool = False) -> 
 class Vigil:
     """A connection to one Vigil database. Each call is one transaction, like one API request."""
 
-    def __init__(self, url: str, *, migrate: bool = True, actor: Actor | None = None) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, user: str | None = None) -> None:
         if migrate:
             migrations.upgrade(url)
         self.db = Database(url)
-        self._actor = actor
+        with (
+            self.db.unit_of_work() as session
+        ):  # an empty database gets its administrator, without a password
+            auth_service.ensure_first_admin(session, get_settings().admin_email, None, generate=False)
+        self._user = user
         domains.load()
         self.incidents = Incidents(self)
 
     def actor(self, session: Session) -> Actor:
-        return self._actor or auth_service.bootstrap_actor(session, Channel.LIBRARY)
+        """Calls act as `user` (an email), else the first administrator: the rules apply to them."""
+        return auth_service.operator_actor(session, Channel.LIBRARY, self._user)
 
     def call(self, fn: Callable[[Session, Actor], R]) -> R:
         with self.db.unit_of_work() as session:

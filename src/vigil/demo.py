@@ -82,7 +82,7 @@ def load(db: Database, *, incidents: int = 300, days: int = 120, seed: int = 7) 
     with db.unit_of_work() as session:
         if session.scalars(select(User).where(User.email == AGENTS[0][0])).first() is not None:
             return 0
-        admin = auth_service.bootstrap_actor(session, Channel.CLI)
+        admin = auth_service.operator_actor(session, Channel.CLI)
         _people_and_things(session, admin)
     rng = random.Random(seed)
     end = clock.now()
@@ -133,7 +133,7 @@ def _one_incident(session: Session, rng: random.Random, at: datetime, end: datet
     _at(at)
     inc = incidents.create(
         session=session,
-        actor=auth_service.bootstrap_actor(session, Channel.API),
+        actor=auth_service.operator_actor(session, Channel.API),
         data=IncidentCreate(
             title=title,
             description=f"Reported by {requester.display_name}: {title.lower()}.",

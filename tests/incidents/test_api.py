@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories.auth import make_user
 from vigil.core.actor import Actor
-from vigil.core.db import Database
-from vigil.web.app import create_app
 
 
 @pytest.fixture
-def client(db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(db)) as c:
-        yield c
+def client(api_client: TestClient) -> TestClient:
+    return api_client
 
 
 def _create(client: TestClient, **fields: object) -> dict:  # type: ignore[type-arg]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,9 @@ from tests.factories.incidents import make_incident
 from vigil.auth.roles import Role
 from vigil.cli import app as cli_app
 from vigil.core.actor import Actor
-from vigil.core.db import Database
 from vigil.core.errors import Conflict, Forbidden, Invalid, NotFound
 from vigil.incidents import service
 from vigil.incidents.schemas import IncidentUpdate
-from vigil.web.app import create_app
 
 
 def test_add_disable_enable(session: Session, admin: Actor) -> None:
@@ -51,9 +48,8 @@ def test_only_admins_manage_categories(session: Session, admin: Actor) -> None:
 
 
 @pytest.fixture
-def client(db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(db)) as c:
-        yield c
+def client(api_client: TestClient) -> TestClient:
+    return api_client
 
 
 def test_category_api(client: TestClient) -> None:

@@ -16,7 +16,6 @@ from tests.factories.incidents import make_incident
 from vigil.auth import service as auth_service
 from vigil.core.actor import Channel
 from vigil.core.db import Database
-from vigil.web.app import create_app
 
 QUEUE_ROW = re.compile(r'<td><a href="/incidents/(INC-\d{6})">')
 STATUS = re.compile(r'<span class="badge status-(\w+)">([^<]*)</span>')
@@ -24,14 +23,14 @@ ERROR_BANNER = re.compile(r'<p class="banner error" role="alert">([^<]*)</p>')
 
 
 @pytest.fixture
-def client(db: Database) -> TestClient:
-    return TestClient(create_app(db))
+def client(web_client: TestClient) -> TestClient:
+    return web_client
 
 
 def seed(db: Database, **fields: Any) -> str:
-    """An incident created through the service as the bootstrap administrator; returns its number."""
+    """An incident created through the service as the administrator; returns its number."""
     with db.unit_of_work() as s:
-        return make_incident(s, auth_service.bootstrap_actor(s, Channel.API), **fields).number
+        return make_incident(s, auth_service.operator_actor(s, Channel.API), **fields).number
 
 
 def queue(client: TestClient, query: str = "") -> list[str]:
@@ -94,7 +93,7 @@ def test_queue_filters_on_dates_assignee_and_group(
     client: TestClient, db: Database, frozen_clock: Clock
 ) -> None:
     with db.unit_of_work() as s:
-        admin = auth_service.bootstrap_actor(s, Channel.API)
+        admin = auth_service.operator_actor(s, Channel.API)
         dana = make_user(s, admin, name="dana")
         make_team(s, admin, dana, name="Network")
         old = make_incident(s, admin, title="Old one").number
@@ -270,7 +269,7 @@ def test_comments_and_work_notes_appear_in_the_timeline(client: TestClient, db: 
 
 def test_assign_form_sets_assignee_and_group(client: TestClient, db: Database) -> None:
     with db.unit_of_work() as s:
-        admin = auth_service.bootstrap_actor(s, Channel.API)
+        admin = auth_service.operator_actor(s, Channel.API)
         dana = make_user(s, admin, name="dana")
         make_team(s, admin, dana, name="Network")
         number = make_incident(s, admin).number

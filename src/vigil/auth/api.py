@@ -1,23 +1,116 @@
-"""Read-only directory endpoints: users and teams (assignment groups)."""
+"""Identity endpoints: who am I, users (admin), teams, and personal access tokens."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+
+from fastapi import APIRouter, Response
 
 from vigil.auth import service
-from vigil.auth.schemas import TeamRef, UserRead
+from vigil.auth.schemas import (
+    PasswordChange,
+    TeamCreate,
+    TeamRef,
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from vigil.web.deps import ApiActor, Db
+from vigil.web.problems import PROBLEM
 
-router = APIRouter(prefix="/api/v1", tags=["directory"])
+ERRORS = {
+    code: {"description": title, "content": {PROBLEM: {}}}
+    for code, title in {403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid input"}.items()
+}
+router = APIRouter(prefix="/api/v1", tags=["identity"], responses=ERRORS)  # type: ignore[arg-type]
+
+
+@router.get("/me", response_model=UserRead)
+def me(db: Db, actor: ApiActor) -> UserRead:
+    with db.unit_of_work() as session:
+        return UserRead.model_validate(service.get_user(session, actor.user_id))  # type: ignore[arg-type]
+
+
+@router.post("/me/password", status_code=204)
+def change_my_password(data: PasswordChange, db: Db, actor: ApiActor) -> Response:
+    current = data.current_password.get_secret_value() if data.current_password else None
+    with db.unit_of_work() as session:
+        service.set_password(
+            session=session,
+            actor=actor,
+            ref=str(actor.user_id),
+            new_password=data.new_password.get_secret_value(),
+            current_password=current,
+        )
+    return Response(status_code=204)
 
 
 @router.get("/users", response_model=list[UserRead])
 def list_users(db: Db, actor: ApiActor) -> list[UserRead]:
     with db.unit_of_work() as session:
-        return [UserRead.model_validate(u) for u in service.list_users(session)]
+        return [UserRead.model_validate(u) for u in service.list_users(session, actor)]
+
+
+@router.post("/users", response_model=UserRead, status_code=201)
+def create_user(data: UserCreate, db: Db, actor: ApiActor) -> UserRead:
+    with db.unit_of_work() as session:
+        return UserRead.model_validate(service.create_user(session=session, actor=actor, data=data))
+
+
+@router.patch("/users/{ref}", response_model=UserRead)
+def update_user(ref: str, data: UserUpdate, db: Db, actor: ApiActor) -> UserRead:
+    with db.unit_of_work() as session:
+        return UserRead.model_validate(service.update_user(session=session, actor=actor, ref=ref, data=data))
+
+
+@router.post("/users/{ref}/password", status_code=204)
+def reset_password(ref: str, data: PasswordChange, db: Db, actor: ApiActor) -> Response:
+    """Administrators set another user's password; that user's sessions end."""
+    with db.unit_of_work() as session:
+        service.set_password(
+            session=session,
+            actor=actor,
+            ref=ref,
+            new_password=data.new_password.get_secret_value(),
+            current_password=data.current_password.get_secret_value() if data.current_password else None,
+        )
+    return Response(status_code=204)
 
 
 @router.get("/teams", response_model=list[TeamRef])
 def list_teams(db: Db, actor: ApiActor) -> list[TeamRef]:
     with db.unit_of_work() as session:
         return [TeamRef.model_validate(t) for t in service.list_teams(session)]
+
+
+@router.post("/teams", response_model=TeamRef, status_code=201)
+def create_team(data: TeamCreate, db: Db, actor: ApiActor) -> TeamRef:
+    with db.unit_of_work() as session:
+        return TeamRef.model_validate(service.create_team(session=session, actor=actor, data=data))
+
+
+@router.get("/tokens", response_model=list[TokenRead])
+def list_tokens(db: Db, actor: ApiActor, user: str | None = None) -> list[TokenRead]:
+    with db.unit_of_work() as session:
+        return [
+            TokenRead.model_validate(t)
+            for t in service.tokens.list_for(session=session, actor=actor, user=user)
+        ]
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=201)
+def create_token(data: TokenCreate, db: Db, actor: ApiActor) -> TokenCreated:
+    with db.unit_of_work() as session:
+        token, raw = service.tokens.create(session=session, actor=actor, data=data)
+        return TokenCreated.model_validate({**TokenRead.model_validate(token).model_dump(), "token": raw})
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenRead)
+def revoke_token(token_id: uuid.UUID, db: Db, actor: ApiActor) -> TokenRead:
+    with db.unit_of_work() as session:
+        return TokenRead.model_validate(
+            service.tokens.revoke(session=session, actor=actor, token_id=token_id)
+        )

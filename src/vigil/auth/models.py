@@ -59,6 +59,8 @@ class UserSession(UUIDPk, Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
+    user: Mapped[User] = relationship()
+
 
 class ApiToken(UUIDPk, Base):
     """A personal access token. Shown once; only its SHA-256 is stored, looked up per request."""
@@ -74,6 +76,8 @@ class ApiToken(UUIDPk, Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
 
 
 class LoginAttempt(Base):

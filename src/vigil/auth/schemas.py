@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
 
 from vigil.auth.roles import Role
+from vigil.core.schemas import NO_NUL
 
 
 class UserRef(BaseModel):
@@ -23,9 +26,63 @@ class UserRead(UserRef):
 
 
 class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     email: EmailStr
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     role: Role = Role.REQUESTER
+    password: SecretStr | None = Field(
+        default=None, description="Omit to create an account that cannot log in yet."
+    )
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    role: Role | None = None
+    active: bool | None = None
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: SecretStr | None = Field(default=None, description="Required when changing your own.")
+    new_password: SecretStr
+
+
+class Scope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    scope: Scope = Scope.READ
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650, description="null for no expiry")
+    user: str | None = Field(
+        default=None, max_length=254, description="Administrators: create for this user."
+    )
+
+
+class TokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="The secret, shown this once.")
 
 
 class TeamRef(BaseModel):

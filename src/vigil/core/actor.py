@@ -25,6 +25,8 @@ class Actor:
     request_id: str | None = None
     display_name: str = "system"
     team_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    #: The scopes of the API token in use (read, write, admin); None when not acting through a token.
+    scopes: frozenset[str] | None = None
 
     def has_any(self, roles: set[str] | frozenset[str]) -> bool:
         return bool(self.roles & roles)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Default impact x urgency -> priority matrix (ITIL 4): rows are impact, columns urgency.
@@ -32,6 +33,17 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = 24 * 3600
     worker_poll_seconds: float = 1.0
     log_level: str = "info"
+    #: The first administrator, created by `vigil serve` on a database without one.
+    admin_email: str = "admin@vigil.example"
+    #: Its password; when unset a random one is generated and printed once.
+    admin_password: SecretStr | None = None
+    #: A web login lasts this long.
+    session_hours: float = Field(default=12.0, gt=0)
+    #: "auto" marks the session cookie Secure when the request came over https.
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    #: Failed logins allowed per account (and 4x that per client address) within the window.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
 
     @field_validator("priority_matrix")
     @classmethod

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from vigil.auth import service as auth_service
-from vigil.cli_support import database_url, fail, get_db, print_json
-from vigil.core.actor import Actor, Channel
-from vigil.core.errors import VigilError
+from vigil.cli_support import DB_OPT, JSON_OPT, print_json, run, validated
+from vigil.core.actor import Actor
 from vigil.incidents import service
 from vigil.incidents.schemas import (
     CategoryCreate,
@@ -30,20 +26,6 @@ from vigil.incidents.schemas import (
 app = typer.Typer(
     help="Incidents: create, list, show, acknowledge, resolve, close, reopen.", no_args_is_help=True
 )
-R = TypeVar("R")
-DB_OPT = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL).")
-JSON_OPT = typer.Option(False, "--json", help="Machine-readable JSON output.")
-
-
-def _run(database: str | None, fn: Callable[[Session, Actor], R]) -> R:
-    """One command, one unit of work; domain and validation errors exit non-zero with the message."""
-    try:
-        with get_db(database_url(database)).unit_of_work() as session:
-            return fn(session, auth_service.bootstrap_actor(session, Channel.CLI))
-    except VigilError as exc:
-        fail(exc.detail)
-    except ValidationError as exc:
-        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
 
 
 def _show(incident: IncidentRead, as_json: bool) -> None:
@@ -98,17 +80,8 @@ def create(
         "affected_cis": ci or [],
         "tags": tag or [],
     }
-    data = _validated(IncidentCreate, {k: v for k, v in fields.items() if v is not None})
-    _show(
-        _run(database, lambda s, a: service.to_read(service.create(session=s, actor=a, data=data))), as_json
-    )
-
-
-def _validated(model: Any, data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    data = validated(IncidentCreate, {k: v for k, v in fields.items() if v is not None})
+    _show(run(database, lambda s, a: service.to_read(service.create(session=s, actor=a, data=data))), as_json)
 
 
 @app.command("list")
@@ -139,13 +112,13 @@ def list_(
         "limit": limit,
         "cursor": cursor,
     }
-    filters = _validated(IncidentFilter, {k: v for k, v in raw.items() if v is not None})
+    filters = validated(IncidentFilter, {k: v for k, v in raw.items() if v is not None})
 
-    def run(s: Session, a: Actor) -> tuple[list[IncidentRead], str | None]:
-        page = service.list_incidents(session=s, actor=a, filters=filters)
-        return [service.to_read(i) for i in page.items], page.next_cursor
+    def page(s: Session, a: Actor) -> tuple[list[IncidentRead], str | None]:
+        found = service.list_incidents(session=s, actor=a, filters=filters)
+        return [service.to_read(i) for i in found.items], found.next_cursor
 
-    items, next_cursor = _run(database, run)
+    items, next_cursor = run(database, page)
     if as_json:
         print_json({"items": items, "next_cursor": next_cursor})
         return
@@ -167,7 +140,7 @@ def list_(
 @app.command()
 def show(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Show one incident by number (INC-000123) or UUID."""
-    _show(_run(database, lambda s, a: service.to_read(service.get(session=s, actor=a, ref=ref))), as_json)
+    _show(run(database, lambda s, a: service.to_read(service.get(session=s, actor=a, ref=ref))), as_json)
 
 
 @app.command()
@@ -177,7 +150,7 @@ def acknowledge(
     """Acknowledge an open incident (takes ownership when unassigned)."""
     data = IncidentNote(note=note)
     _show(
-        _run(
+        run(
             database,
             lambda s, a: service.to_read(service.acknowledge(session=s, actor=a, ref=ref, data=data)),
         ),
@@ -195,11 +168,11 @@ def resolve(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Resolve an incident."""
-    data = _validated(
+    data = validated(
         IncidentResolve, {"resolution_notes": notes, "resolution_code": code, "root_cause": root_cause}
     )
     _show(
-        _run(database, lambda s, a: service.to_read(service.resolve(session=s, actor=a, ref=ref, data=data))),
+        run(database, lambda s, a: service.to_read(service.resolve(session=s, actor=a, ref=ref, data=data))),
         as_json,
     )
 
@@ -209,7 +182,7 @@ def close(ref: str, note: str = typer.Option(None), database: str = DB_OPT, as_j
     """Close a resolved incident."""
     data = IncidentNote(note=note)
     _show(
-        _run(database, lambda s, a: service.to_read(service.close(session=s, actor=a, ref=ref, data=data))),
+        run(database, lambda s, a: service.to_read(service.close(session=s, actor=a, ref=ref, data=data))),
         as_json,
     )
 
@@ -222,9 +195,9 @@ def reopen(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Reopen a resolved incident within the reopen window."""
-    data = _validated(IncidentReopen, {"reason": reason})
+    data = validated(IncidentReopen, {"reason": reason})
     _show(
-        _run(database, lambda s, a: service.to_read(service.reopen(session=s, actor=a, ref=ref, data=data))),
+        run(database, lambda s, a: service.to_read(service.reopen(session=s, actor=a, ref=ref, data=data))),
         as_json,
     )
 
@@ -236,7 +209,7 @@ app.add_typer(category_app, name="category")
 @category_app.command("list")
 def category_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Show every category, active or retired."""
-    rows = _run(
+    rows = run(
         database, lambda s, a: [CategoryRead.model_validate(c) for c in service.categories.list_all(s)]
     )
     if as_json:
@@ -249,20 +222,20 @@ def category_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
 @category_app.command("add")
 def category_add(name: str, database: str = DB_OPT) -> None:
     """Add a category at the end of the list."""
-    data = _validated(CategoryCreate, {"name": name})
-    _run(database, lambda s, a: service.categories.add(session=s, actor=a, name=data.name))
+    data = validated(CategoryCreate, {"name": name})
+    run(database, lambda s, a: service.categories.add(session=s, actor=a, name=data.name))
     typer.echo(f"added {data.name}")
 
 
 @category_app.command("disable")
 def category_disable(name: str, database: str = DB_OPT) -> None:
     """Retire a category: existing incidents keep it, new ones cannot use it."""
-    _run(database, lambda s, a: service.categories.set_active(session=s, actor=a, name=name, active=False))
+    run(database, lambda s, a: service.categories.set_active(session=s, actor=a, name=name, active=False))
     typer.echo(f"disabled {name}")
 
 
 @category_app.command("enable")
 def category_enable(name: str, database: str = DB_OPT) -> None:
     """Bring a retired category back."""
-    _run(database, lambda s, a: service.categories.set_active(session=s, actor=a, name=name, active=True))
+    run(database, lambda s, a: service.categories.set_active(session=s, actor=a, name=name, active=True))
     typer.echo(f"enabled {name}")

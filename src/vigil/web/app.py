@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
@@ -13,12 +14,14 @@ from fastapi.staticfiles import StaticFiles
 
 from vigil import __version__, domains
 from vigil.auth import api as auth_api
+from vigil.auth import ui as auth_ui
 from vigil.cmdb import api as cmdb_api
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
 from vigil.incidents import api as incidents_api
 from vigil.incidents import ui as incidents_ui
 from vigil.web import health, problems
+from vigil.web.deps import LoginRequired
 from vigil.web.templating import render_error
 
 STATIC = Path(__file__).parent / "static"
@@ -38,6 +41,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     app.state.db = db or Database(settings.database_url)
     app.state.settings = settings
     problems.install(app, render_error)
+    app.exception_handler(LoginRequired)(_to_login)
     app.middleware("http")(_request_context)
     for router in (
         health.router,
@@ -46,6 +50,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         auth_api.router,
         cmdb_api.router,
         incidents_ui.router,
+        auth_ui.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -57,6 +62,11 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     return app
 
 
+def _to_login(request: Request, exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+
 async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     incoming = request.headers.get("X-Request-ID", "")
     request.state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
@@ -64,6 +74,7 @@ async def _request_context(request: Request, call_next: Callable[[Request], Awai
     response.headers["X-Request-ID"] = request.state.request_id
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
     if not request.url.path.startswith("/docs"):
         response.headers.setdefault(
             "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"

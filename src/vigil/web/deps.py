@@ -1,14 +1,24 @@
-"""FastAPI dependencies as Annotated aliases: the database and the acting user."""
+"""FastAPI dependencies as Annotated aliases: the database, and who is acting (token, session, CSRF)."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from vigil.auth import service as auth_service
-from vigil.core.actor import Actor, Channel
+from vigil.core.actor import Actor
 from vigil.core.db import Database
+from vigil.core.errors import Forbidden, Unauthorized
+
+SESSION_COOKIE = "vigil_session"
+LOGIN_CSRF_COOKIE = "vigil_login_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user; the handler redirects to the login form."""
 
 
 def get_db(request: Request) -> Database:
@@ -16,21 +26,49 @@ def get_db(request: Request) -> Database:
     return db
 
 
-def _actor(request: Request, db: Database, channel: Channel) -> Actor:
-    # Until the identity issue lands every request acts as the bootstrap administrator; the server
-    # refuses to listen anywhere but loopback meanwhile (see vigil.cli serve).
-    with db.unit_of_work() as session:
-        return auth_service.bootstrap_actor(session, channel, getattr(request.state, "request_id", None))
-
-
 def get_api_actor(request: Request, db: Annotated[Database, Depends(get_db)]) -> Actor:
-    return _actor(request, db, Channel.API)
+    """The token's user. Read-only tokens may only read; anything else is a 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise Unauthorized("send a personal access token as 'Authorization: Bearer <token>'")
+    with db.unit_of_work() as session:
+        actor = auth_service.tokens.authenticate(session, raw.strip(), request.state.request_id)
+    if actor is None:
+        raise Unauthorized("the token is invalid, expired or revoked")
+    if request.method not in SAFE_METHODS and actor.scopes is not None and "write" not in actor.scopes:
+        raise Forbidden("this token has the read scope only; changes need a token with the write scope")
+    request.state.actor = actor
+    return actor
 
 
 def get_web_actor(request: Request, db: Annotated[Database, Depends(get_db)]) -> Actor:
-    return _actor(request, db, Channel.WEB)
+    """The session's user; no session sends the browser to the login form."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        raise LoginRequired
+    with db.unit_of_work() as session:
+        found = auth_service.sessions.authenticate(session, raw, request.state.request_id)
+    if found is None:
+        raise LoginRequired
+    actor, user_session = found
+    request.state.actor = actor
+    request.state.csrf_token = user_session.csrf_token
+    return actor
+
+
+async def csrf_protect(request: Request, actor: Annotated[Actor, Depends(get_web_actor)]) -> Actor:
+    """Every state-changing form must echo the session's CSRF secret."""
+    if request.method not in SAFE_METHODS:
+        form = await request.form()
+        sent = str(form.get("csrf_token", ""))
+        if not hmac.compare_digest(sent.encode(), str(request.state.csrf_token).encode()):
+            raise Forbidden(
+                "the form has expired or did not come from Vigil (CSRF check failed); reload and retry"
+            )
+    return actor
 
 
 Db = Annotated[Database, Depends(get_db)]
 ApiActor = Annotated[Actor, Depends(get_api_actor)]
-WebActor = Annotated[Actor, Depends(get_web_actor)]
+WebActor = Annotated[Actor, Depends(csrf_protect)]

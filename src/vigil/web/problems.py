@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from vigil.core.errors import VigilError
 
 log = logging.getLogger("vigil.web")
 PROBLEM = "application/problem+json"
+HtmlError = Callable[[Request, int, str, str], Response]
 
 
 def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -33,6 +35,14 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+def _respond(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
+    """problem+json for the API; the UI's error page everywhere else."""
+    if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
+        return problem(request, status, title, detail, **extra)
+    html_error: HtmlError = request.app.state.html_error
+    return html_error(request, status, title, detail)
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
@@ -43,46 +53,58 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
-def install(app: FastAPI, html_error: Any) -> None:
+def _vigil(request: Request, exc: VigilError) -> Response:
+    response = _respond(request, exc.status, exc.title, exc.detail, **exc.extra)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="vigil"'
+    return response
+
+
+def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    errors = _validation_errors(exc)
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+    return _respond(request, 422, "Invalid input", detail, errors=errors)
+
+
+def _http(request: Request, exc: HTTPException) -> Response:
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    return _respond(request, exc.status_code, title, str(exc.detail))
+
+
+def _stale(request: Request, exc: StaleDataError) -> Response:
+    return _respond(
+        request, 409, "Conflict", "the record was changed by someone else meanwhile; reload and retry"
+    )
+
+
+def _integrity(request: Request, exc: IntegrityError) -> Response:
+    log.warning("integrity error on %s: %s", request.url.path, type(exc.orig).__name__)
+    return _respond(request, 409, "Conflict", "the change conflicts with existing data; reload and retry")
+
+
+def _operational(request: Request, exc: OperationalError) -> Response:
+    log.error("database unavailable on %s: %s", request.url.path, type(exc.orig).__name__)
+    return _respond(request, 503, "Service unavailable", "the database is unavailable; retry shortly")
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path)
+    return _respond(request, 500, "Internal error", "an unexpected error occurred; it has been logged")
+
+
+HANDLERS: dict[type[Exception], Callable[..., Response]] = {
+    VigilError: _vigil,
+    RequestValidationError: _invalid,
+    HTTPException: _http,
+    StaleDataError: _stale,
+    IntegrityError: _integrity,
+    OperationalError: _operational,
+    Exception: _unexpected,
+}
+
+
+def install(app: FastAPI, html_error: HtmlError) -> None:
     """Register the handlers; `html_error(request, status, title, detail)` renders UI errors."""
-
-    def respond(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
-        if request.url.path.startswith("/api/") or request.url.path in ("/openapi.json",):
-            return problem(request, status, title, detail, **extra)
-        return html_error(request, status, title, detail)  # type: ignore[no-any-return]
-
-    @app.exception_handler(VigilError)
-    def _vigil(request: Request, exc: VigilError) -> Response:
-        return respond(request, exc.status, exc.title, exc.detail, **exc.extra)
-
-    @app.exception_handler(RequestValidationError)
-    def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = _validation_errors(exc)
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-        return respond(request, 422, "Invalid input", detail, errors=errors)
-
-    @app.exception_handler(HTTPException)
-    def _http(request: Request, exc: HTTPException) -> Response:
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-        return respond(request, exc.status_code, title, str(exc.detail))
-
-    @app.exception_handler(StaleDataError)
-    def _stale(request: Request, exc: StaleDataError) -> Response:
-        return respond(
-            request, 409, "Conflict", "the record was changed by someone else meanwhile; reload and retry"
-        )
-
-    @app.exception_handler(IntegrityError)
-    def _integrity(request: Request, exc: IntegrityError) -> Response:
-        log.warning("integrity error on %s: %s", request.url.path, exc.orig)
-        return respond(request, 409, "Conflict", "the change conflicts with existing data; reload and retry")
-
-    @app.exception_handler(OperationalError)
-    def _operational(request: Request, exc: OperationalError) -> Response:
-        log.error("database unavailable on %s: %s", request.url.path, type(exc.orig).__name__)
-        return respond(request, 503, "Service unavailable", "the database is unavailable; retry shortly")
-
-    @app.exception_handler(Exception)
-    def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s", request.url.path)
-        return respond(request, 500, "Internal error", "an unexpected error occurred; it has been logged")
+    app.state.html_error = html_error
+    for exc_type, handler in HANDLERS.items():
+        app.exception_handler(exc_type)(handler)

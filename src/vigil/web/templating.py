@@ -48,7 +48,12 @@ templates.env.filters["label"] = _label
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    """Render a page; every page also gets the acting user and the session's CSRF secret."""
+    base = {
+        "actor": getattr(request.state, "actor", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+    }
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
 def render_error(request: Request, status: int, title: str, detail: str) -> HTMLResponse:

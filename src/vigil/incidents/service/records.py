@@ -63,7 +63,10 @@ def _requester(session: Session, actor: Actor, ref: str | None) -> User:
             policy.require(actor, "incident.create_for_other")
         return user
     if actor.user_id is None:
-        raise Invalid("a requester is required when Vigil itself opens an incident", field="requester")
+        raise Invalid(
+            "a requester is required: no user is acting (create an administrator with `vigil user create`)",
+            field="requester",
+        )
     return auth_service.get_user(session, actor.user_id)
 
 

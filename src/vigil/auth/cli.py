@@ -1,0 +1,174 @@
+"""`vigil user ...` and `vigil token ...`: bootstrap and manage people and API tokens from a terminal."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+import typer
+from pydantic import SecretStr
+from sqlalchemy.orm import Session
+
+from vigil.auth import credentials, service
+from vigil.auth.roles import Role
+from vigil.auth.schemas import Scope, TokenCreate, TokenRead, UserCreate, UserRead, UserUpdate
+from vigil.cli_support import DB_OPT, JSON_OPT, fail, print_json, run, validated
+from vigil.core.actor import Actor
+
+user_app = typer.Typer(
+    help="People: create, list, change role, disable, set a password.", no_args_is_help=True
+)
+token_app = typer.Typer(help="Personal access tokens for the API.", no_args_is_help=True)
+
+
+def _read_password(from_stdin: bool) -> tuple[str, bool]:
+    """The password from standard input, or a generated one (then printed once)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    return credentials.generate_password(), True
+
+
+@user_app.command("create")
+def user_create(
+    email: str = typer.Option(..., "--email"),
+    name: str = typer.Option(None, "--name", help="Display name (default: the part before @)."),
+    role: Role = typer.Option(Role.REQUESTER, "--role"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input."
+    ),
+    no_password: bool = typer.Option(
+        False, "--no-password", help="Create an account that cannot log in yet."
+    ),
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Create a user. Without --password-stdin a password is generated and printed once."""
+    password, generated = (None, False) if no_password else _read_password(password_stdin)
+    data = validated(
+        UserCreate,
+        {
+            "email": email,
+            "display_name": name or email.split("@")[0],
+            "role": role,
+            "password": SecretStr(password) if password is not None else None,
+        },
+    )
+    user = run(
+        database, lambda s, a: UserRead.model_validate(service.create_user(session=s, actor=a, data=data))
+    )
+    if as_json:
+        print_json({**user.model_dump(), **({"password": password} if generated else {})})
+        return
+    typer.echo(f"created {user.email} ({user.role})")
+    if generated:
+        typer.echo(f"password (shown once): {password}")
+
+
+@user_app.command("list")
+def user_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Active users."""
+    users = run(database, lambda s, a: [UserRead.model_validate(u) for u in service.list_users(s, a)])
+    if as_json:
+        print_json(users)
+        return
+    for u in users:
+        typer.echo(f"{u.email:40} {u.role:15} {u.display_name}")
+
+
+@user_app.command("set-role")
+def user_set_role(email: str, role: Role, database: str = DB_OPT) -> None:
+    """Change a user's role."""
+    run(database, lambda s, a: service.update_user(session=s, actor=a, ref=email, data=UserUpdate(role=role)))
+    typer.echo(f"{email} is now {role}")
+
+
+@user_app.command("disable")
+def user_disable(email: str, database: str = DB_OPT) -> None:
+    """Disable a user: their sessions end and their tokens stop working at once."""
+    run(
+        database,
+        lambda s, a: service.update_user(session=s, actor=a, ref=email, data=UserUpdate(active=False)),
+    )
+    typer.echo(f"disabled {email}")
+
+
+@user_app.command("enable")
+def user_enable(email: str, database: str = DB_OPT) -> None:
+    """Re-enable a disabled user."""
+    run(
+        database,
+        lambda s, a: service.update_user(session=s, actor=a, ref=email, data=UserUpdate(active=True)),
+    )
+    typer.echo(f"enabled {email}")
+
+
+@user_app.command("password")
+def user_password(
+    email: str,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input."
+    ),
+    database: str = DB_OPT,
+) -> None:
+    """Set a user's password (generated and printed once unless read from stdin); their sessions end."""
+    password, generated = _read_password(password_stdin)
+    run(database, lambda s, a: service.set_password(session=s, actor=a, ref=email, new_password=password))
+    typer.echo(f"password set for {email}" + (f" (shown once): {password}" if generated else ""))
+
+
+@token_app.command("create")
+def token_create(
+    user: str = typer.Option(..., "--user", help="Email of the token's owner."),
+    name: str = typer.Option(..., "--name"),
+    scope: Scope = typer.Option(Scope.READ, "--scope"),
+    days: int = typer.Option(90, "--days", min=0, help="Days until it expires; 0 for never."),
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Create a personal access token and print it once."""
+    data = validated(
+        TokenCreate, {"name": name, "scope": scope, "user": user, "expires_in_days": days or None}
+    )
+
+    def make(s: Session, a: Actor) -> tuple[TokenRead, str]:
+        token, raw = service.tokens.create(session=s, actor=a, data=data)
+        return TokenRead.model_validate(token), raw
+
+    token, raw = run(database, make)
+    if as_json:
+        print_json({**token.model_dump(), "token": raw})
+        return
+    typer.echo(f"token {token.name} for {user} ({', '.join(token.scopes)}), shown once:")
+    typer.echo(raw)
+
+
+@token_app.command("list")
+def token_list(
+    user: str = typer.Option(..., "--user"), database: str = DB_OPT, as_json: bool = JSON_OPT
+) -> None:
+    """A user's tokens (never the secrets)."""
+    tokens = run(
+        database,
+        lambda s, a: [
+            TokenRead.model_validate(t) for t in service.tokens.list_for(session=s, actor=a, user=user)
+        ],
+    )
+    if as_json:
+        print_json(tokens)
+        return
+    for t in tokens:
+        state = (
+            "revoked" if t.revoked_at else f"expires {t.expires_at:%Y-%m-%d}" if t.expires_at else "no expiry"
+        )
+        typer.echo(f"{t.id}  {t.prefix}…  {t.name:20} {','.join(t.scopes):18} {state}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str, database: str = DB_OPT) -> None:
+    """Revoke a token by id; it stops working at once."""
+    try:
+        parsed = uuid.UUID(token_id)
+    except ValueError:
+        fail("token id must be a UUID (see `vigil token list`)")
+    run(database, lambda s, a: service.tokens.revoke(session=s, actor=a, token_id=parsed))
+    typer.echo(f"revoked {token_id}")

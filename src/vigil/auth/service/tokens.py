@@ -1,0 +1,108 @@
+"""Personal access tokens: shown once, stored as SHA-256, scoped (read, write, admin), expiring, revocable."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from vigil.auth import credentials
+from vigil.auth.models import ApiToken, User
+from vigil.auth.roles import Role
+from vigil.auth.schemas import Scope, TokenCreate
+from vigil.auth.service.users import actor_for, resolve_user
+from vigil.core import audit, clock
+from vigil.core.actor import Actor, Channel
+from vigil.core.errors import Forbidden, NotFound
+
+#: Each scope includes the ones before it.
+SCOPES = {Scope.READ: [Scope.READ], Scope.WRITE: [Scope.READ, Scope.WRITE], Scope.ADMIN: list(Scope)}
+
+
+def create(*, session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiToken, str]:
+    """A new token for yourself (or, as an administrator, for anyone); returns it and its one-time secret."""
+    if actor.user_id is None and data.user is None:
+        raise Forbidden("name the user the token is for")
+    owner = resolve_user(session, data.user) if data.user else session.get(User, actor.user_id)
+    if owner is None:
+        raise NotFound("user not found")
+    if owner.id != actor.user_id and Role.ADMIN not in actor.roles:
+        raise Forbidden("only administrators create tokens for other users")
+    if data.scope is Scope.ADMIN and owner.role != Role.ADMIN:
+        raise Forbidden("only administrators may hold a token with the admin scope")
+    if actor.scopes is not None and data.scope not in actor.scopes:
+        raise Forbidden(f"a token cannot create a token with more rights than its own ({data.scope})")
+    raw, digest = credentials.new_secret(credentials.TOKEN_PREFIX)
+    now = clock.now()
+    token = ApiToken(
+        user_id=owner.id,
+        name=data.name,
+        token_hash=digest,
+        prefix=raw[:12],
+        scopes=[str(s) for s in SCOPES[data.scope]],
+        created_at=now,
+        expires_at=now + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="token.create",
+        object_type="api_token",
+        object_id=token.id,
+        changes={"user": [None, owner.email], "name": [None, data.name], "scopes": [None, token.scopes]},
+    )
+    return token, raw
+
+
+def list_for(*, session: Session, actor: Actor, user: str | None = None) -> list[ApiToken]:
+    """Your tokens, or (administrators) another user's."""
+    owner_id = actor.user_id
+    if user is not None:
+        owner = resolve_user(session, user, include_inactive=True)
+        if owner.id != actor.user_id and Role.ADMIN not in actor.roles:
+            raise Forbidden("only administrators list other users' tokens")
+        owner_id = owner.id
+    stmt = select(ApiToken).where(ApiToken.user_id == owner_id).order_by(ApiToken.created_at.desc())
+    return list(session.scalars(stmt))
+
+
+def revoke(*, session: Session, actor: Actor, token_id: uuid.UUID) -> ApiToken:
+    """Revoke at once. Someone else's token is a 404 unless you are an administrator."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and Role.ADMIN not in actor.roles):
+        raise NotFound("token not found")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            action="token.revoke",
+            object_type="api_token",
+            object_id=token.id,
+            changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+        )
+    return token
+
+
+def authenticate(session: Session, raw: str, request_id: str | None = None) -> Actor | None:
+    """The actor behind a bearer token, or None when unknown, revoked, expired or its user is inactive."""
+    if not raw.startswith(credentials.TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = session.scalars(
+        select(ApiToken)
+        .where(ApiToken.token_hash == credentials.digest(raw))
+        .options(selectinload(ApiToken.user).selectinload(User.teams))
+    ).one_or_none()
+    now = clock.now()
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now  # throttled: one write a minute, not one a request
+    return actor_for(token.user, Channel.API, request_id, scopes=frozenset(token.scopes))

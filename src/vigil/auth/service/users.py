@@ -1,0 +1,259 @@
+"""Users and teams: creation, lookup, roles, passwords, deactivation, and the actors that run as them."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vigil.auth import credentials
+from vigil.auth.models import Team, User, UserSession
+from vigil.auth.roles import STAFF, Role
+from vigil.auth.schemas import TeamCreate, UserCreate, UserUpdate
+from vigil.core import audit, clock
+from vigil.core.actor import Actor, Channel
+from vigil.core.errors import Conflict, Forbidden, Invalid, NotFound
+
+
+def actor_for(
+    user: User, channel: Channel, request_id: str | None = None, scopes: frozenset[str] | None = None
+) -> Actor:
+    """The actor `user` acts as. An administrator's token without the admin scope acts as a manager."""
+    roles = frozenset({user.role})
+    if scopes is not None and "admin" not in scopes and Role.ADMIN in roles:
+        roles = frozenset({Role.MANAGER})
+    return Actor(
+        user_id=user.id,
+        roles=roles,
+        channel=channel,
+        request_id=request_id,
+        display_name=user.display_name,
+        team_ids=frozenset(t.id for t in user.teams),
+        scopes=scopes,
+    )
+
+
+def system_actor(channel: Channel = Channel.JOB) -> Actor:
+    """Vigil itself, for scheduled work (auto-close and the like)."""
+    return Actor(user_id=None, roles=frozenset({Role.ADMIN}), channel=channel, display_name="Vigil")
+
+
+def anonymous(channel: Channel, request_id: str | None = None) -> Actor:
+    """Someone not (yet) authenticated, as recorded for failed logins."""
+    return Actor(
+        user_id=None, roles=frozenset(), channel=channel, request_id=request_id, display_name="anonymous"
+    )
+
+
+def operator_actor(session: Session, channel: Channel, as_email: str | None = None) -> Actor:
+    """Who a local CLI or library call acts as: the named user, else the first active administrator.
+
+    Whoever runs the CLI or the library already holds the database credentials; on a database with no
+    administrator yet this is the operator itself, so that `vigil user create` can make the first one.
+    """
+    if as_email:
+        return actor_for(resolve_user(session, as_email), channel)
+    first = session.scalars(
+        select(User)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.created_at, User.id)
+        .limit(1)
+    ).first()
+    if first is not None:
+        return actor_for(first, channel)
+    return Actor(
+        user_id=None, roles=frozenset({Role.ADMIN}), channel=channel, display_name=f"{channel} operator"
+    )
+
+
+def _require_admin(actor: Actor) -> None:
+    if Role.ADMIN not in actor.roles:
+        raise Forbidden("only administrators manage users and teams")
+
+
+def create_user(*, session: Session, actor: Actor, data: UserCreate) -> User:
+    _require_admin(actor)
+    email = data.email.lower()
+    if session.scalar(select(func.count()).select_from(User).where(func.lower(User.email) == email)):
+        raise Conflict(f"a user with email {email} already exists")
+    now = clock.now()
+    user = User(email=email, display_name=data.display_name, role=data.role, active=True, created_at=now)
+    if data.password is not None:
+        user.password_hash = credentials.hash_password(data.password.get_secret_value())
+        user.password_changed_at = now
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        changes={
+            "email": [None, email],
+            "role": [None, str(data.role)],
+            "display_name": [None, user.display_name],
+        },
+    )
+    return user
+
+
+def ensure_first_admin(
+    session: Session, email: str, password: str | None, *, generate: bool = True
+) -> tuple[User, str | None] | None:
+    """Create the first administrator when there is none; returns it and its generated password, if any.
+
+    Without a password and with `generate` off the account exists but cannot log in until one is set.
+    """
+    if session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active.is_(True))
+    ):
+        return None
+    generated = None if password or not generate else credentials.generate_password()
+    data = UserCreate.model_validate(
+        {
+            "email": email,
+            "display_name": "Administrator",
+            "role": Role.ADMIN,
+            "password": password or generated,
+        }
+    )
+    try:
+        with session.begin_nested():  # another process starting at the same moment may win the race
+            user = create_user(session=session, actor=system_actor(Channel.CLI), data=data)
+    except (IntegrityError, Conflict):
+        return None
+    return user, generated
+
+
+def update_user(*, session: Session, actor: Actor, ref: str, data: UserUpdate) -> User:
+    """Change a user's name, role or active flag. Deactivation ends every session at once."""
+    _require_admin(actor)
+    user = resolve_user(session, ref, include_inactive=True)
+    changes: audit.Changes = {}
+    given = data.model_fields_set
+    if "display_name" in given and data.display_name and data.display_name != user.display_name:
+        changes["display_name"] = [user.display_name, data.display_name]
+        user.display_name = data.display_name
+    if "role" in given and data.role and data.role != user.role:
+        if user.id == actor.user_id:
+            raise Conflict("you cannot change your own role; ask another administrator")
+        changes["role"] = [user.role, str(data.role)]
+        user.role = data.role
+    if "active" in given and data.active is not None and data.active != user.active:
+        if user.id == actor.user_id:
+            raise Conflict("you cannot deactivate yourself")
+        changes["active"] = [user.active, data.active]
+        user.active = data.active
+        if not data.active:
+            end_sessions(session, user.id)
+    if changes:
+        session.flush()
+        action = "user.role_change" if "role" in changes else "user.update"
+        audit.record(session, actor, action=action, object_type="user", object_id=user.id, changes=changes)
+    return user
+
+
+def set_password(
+    *, session: Session, actor: Actor, ref: str, new_password: str, current_password: str | None = None
+) -> User:
+    """Change a password: your own (knowing the current one) or anyone's as an administrator.
+
+    Every session of that user ends, including the one that made the change.
+    """
+    user = resolve_user(session, ref, include_inactive=True)
+    own = user.id == actor.user_id
+    if own:
+        if not credentials.check_password(current_password or "", user.password_hash):
+            raise Invalid("the current password is wrong", field="current_password")
+    else:
+        _require_admin(actor)
+    user.password_hash = credentials.hash_password(new_password)
+    user.password_changed_at = clock.now()
+    end_sessions(session, user.id)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="user.password_change",
+        object_type="user",
+        object_id=user.id,
+        changes={"password": ["***", "***"]},
+    )
+    return user
+
+
+def end_sessions(session: Session, user_id: uuid.UUID) -> int:
+    result = session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def create_team(*, session: Session, actor: Actor, data: TeamCreate) -> Team:
+    _require_admin(actor)
+    if session.scalar(select(func.count()).select_from(Team).where(Team.name == data.name)):
+        raise Conflict(f"a team named {data.name!r} already exists")
+    members = [resolve_user(session, ref) for ref in data.members]
+    manager = resolve_user(session, data.manager) if data.manager else None
+    team = Team(
+        name=data.name, created_at=clock.now(), members=members, manager_id=manager.id if manager else None
+    )
+    session.add(team)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="team.create",
+        object_type="team",
+        object_id=team.id,
+        changes={"name": [None, team.name], "members": [None, [u.email for u in team.members]]},
+    )
+    return team
+
+
+def resolve_user(session: Session, ref: str, *, include_inactive: bool = False) -> User:
+    """Find a user by UUID or email; an unknown (or inactive) reference is Invalid input, not a 404."""
+    user = session.get(User, _uuid(ref)) if _uuid(ref) else None
+    if user is None:
+        user = session.scalars(
+            select(User).where(func.lower(User.email) == ref.strip().lower())
+        ).one_or_none()
+    if user is None or not (user.active or include_inactive):
+        raise Invalid(f"unknown or inactive user {ref!r}", field="user")
+    return user
+
+
+def resolve_team(session: Session, ref: str) -> Team:
+    team = session.get(Team, _uuid(ref)) if _uuid(ref) else None
+    if team is None:
+        team = session.scalars(select(Team).where(Team.name == ref.strip())).one_or_none()
+    if team is None:
+        raise Invalid(f"unknown team {ref!r}", field="team")
+    return team
+
+
+def _uuid(ref: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return None
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+def list_users(session: Session, actor: Actor | None = None) -> list[User]:
+    """Active users; a requester sees only themself (the directory is for staff)."""
+    stmt = select(User).where(User.active.is_(True)).order_by(User.display_name)
+    if actor is not None and not actor.has_any(STAFF):
+        stmt = stmt.where(User.id == actor.user_id)
+    return list(session.scalars(stmt))
+
+
+def list_teams(session: Session) -> list[Team]:
+    return list(session.scalars(select(Team).order_by(Team.name)))

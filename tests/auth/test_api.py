@@ -1,0 +1,80 @@
+"""Identity over HTTP: bearer tokens, scopes, /me, users, tokens; 401s carry WWW-Authenticate."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.factories.auth import api_token, make_user
+from vigil.auth.roles import Role
+from vigil.core.actor import Actor
+from vigil.core.db import Database
+from vigil.web.app import create_app
+
+
+def test_unauthenticated_and_bad_tokens_get_401(db: Database) -> None:
+    with TestClient(create_app(db)) as anon:
+        r = anon.get("/api/v1/incidents")
+        assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+        assert r.headers["content-type"] == "application/problem+json"
+        assert anon.get("/api/v1/incidents", headers={"Authorization": "Bearer vgl_nope"}).status_code == 401
+        assert (
+            anon.get("/api/v1/incidents", headers={"Authorization": "Basic YWRtaW46YWRtaW4="}).status_code
+            == 401
+        )
+        assert anon.get("/api/v1/health").status_code == 200
+
+
+def test_scopes_and_revocation(db: Database, session: Session, admin: Actor) -> None:
+    agent = make_user(session, admin)
+    read, write = api_token(session, agent.id, "read"), api_token(session, agent.id, "write")
+    with TestClient(create_app(db)) as c:
+        as_read = {"Authorization": f"Bearer {read}"}
+        assert c.get("/api/v1/incidents", headers=as_read).status_code == 200
+        r = c.post("/api/v1/incidents", json={"title": "x"}, headers=as_read)
+        assert r.status_code == 403 and "read scope" in r.json()["detail"]
+        as_write = {"Authorization": f"Bearer {write}"}
+        assert c.post("/api/v1/incidents", json={"title": "x"}, headers=as_write).status_code == 201
+        mine = c.get("/api/v1/tokens", headers=as_write).json()
+        assert len(mine) == 2 and all("token" not in t for t in mine)
+        target = next(t for t in mine if t["scopes"] == ["read"])
+        assert c.delete(f"/api/v1/tokens/{target['id']}", headers=as_write).json()["revoked_at"]
+        assert c.get("/api/v1/incidents", headers=as_read).status_code == 401, "revoked at once"
+
+
+def test_me_tokens_and_user_admin(api_client: TestClient, session: Session, admin: Actor) -> None:
+    assert api_client.get("/api/v1/me").json()["email"] == "admin@vigil.example"
+    created = api_client.post("/api/v1/tokens", json={"name": "grafana", "scope": "read"})
+    assert created.status_code == 201 and created.json()["token"].startswith("vgl_")
+    assert "token" not in api_client.get("/api/v1/tokens").json()[0]
+    r = api_client.post(
+        "/api/v1/users", json={"email": "new@example.com", "display_name": "New", "role": "agent"}
+    )
+    assert r.status_code == 201 and r.json()["role"] == "agent"
+    assert (
+        api_client.post("/api/v1/users", json={"email": "new@example.com", "display_name": "x"}).status_code
+        == 409
+    )
+    r = api_client.patch("/api/v1/users/new@example.com", json={"role": "manager"})
+    assert r.status_code == 200 and r.json()["role"] == "manager"
+    r = api_client.post("/api/v1/users/new@example.com/password", json={"new_password": "short"})
+    assert r.status_code == 422
+    assert (
+        api_client.post(
+            "/api/v1/users/new@example.com/password", json={"new_password": "long enough passphrase"}
+        ).status_code
+        == 204
+    )
+    requester = make_user(session, admin, Role.REQUESTER)
+    with TestClient(api_client.app) as c:
+        c.headers["Authorization"] = f"Bearer {api_token(session, requester.id, 'write')}"
+        assert [u["email"] for u in c.get("/api/v1/users").json()] == [requester.email], (
+            "requesters see only themselves"
+        )
+        assert (
+            c.post("/api/v1/users", json={"email": "x@example.com", "display_name": "x"}).status_code == 403
+        )
+        r = c.post(
+            "/api/v1/me/password", json={"current_password": "nope", "new_password": "another passphrase"}
+        )
+        assert r.status_code == 422 and "current password" in r.json()["detail"]

@@ -6,6 +6,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vigil.auth import service as auth_service
 from vigil.core.actor import Actor
@@ -26,14 +27,23 @@ def get_db(request: Request) -> Database:
     return db
 
 
-def get_api_actor(request: Request, db: Annotated[Database, Depends(get_db)]) -> Actor:
-    """The token's user. Read-only tokens may only read; anything else is a 401."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, raw = header.partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
+bearer = HTTPBearer(
+    auto_error=False, description="A personal access token (see /account or `vigil token create`)."
+)
+
+
+def get_api_actor(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    """The token's user. Read-only tokens may only read; no valid token is a 401."""
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send a personal access token as 'Authorization: Bearer <token>'")
     with db.unit_of_work() as session:
-        actor = auth_service.tokens.authenticate(session, raw.strip(), request.state.request_id)
+        actor = auth_service.tokens.authenticate(
+            session, credentials.credentials.strip(), request.state.request_id
+        )
     if actor is None:
         raise Unauthorized("the token is invalid, expired or revoked")
     if request.method not in SAFE_METHODS and actor.scopes is not None and "write" not in actor.scopes:

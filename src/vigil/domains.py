@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from vigil.auth import jobs as auth_jobs
+from vigil.core import idempotency
 from vigil.core.jobs import queue
 from vigil.incidents import jobs as incident_jobs
 
-MODULES = (incident_jobs,)
+MODULES = (auth_jobs, idempotency, incident_jobs)
 
 
 def load() -> list[str]:

@@ -10,8 +10,10 @@ from sqlalchemy import JSON, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.core import clock
+from vigil.core.config import get_settings
 from vigil.core.db import Base, UUIDPk
 from vigil.core.errors import Conflict, Invalid
+from vigil.core.jobs.queue import periodic
 
 
 class IdempotentResponse(UUIDPk, Base):
@@ -61,6 +63,12 @@ def store(session: Session, *, scope: str, key: str, request_hash: str, status_c
         )
     )
     session.flush()
+
+
+@periodic(every=timedelta(hours=1), name="core.purge_idempotency_keys")
+def purge(session: Session) -> int:
+    """Forget stored responses older than VIGIL_IDEMPOTENCY_TTL_SECONDS."""
+    return purge_expired(session, get_settings().idempotency_ttl_seconds)
 
 
 def purge_expired(session: Session, ttl_seconds: int) -> int:

@@ -12,6 +12,7 @@ import uvicorn
 from vigil import demo as demo_data
 from vigil import domains
 from vigil import migrate as migrations
+from vigil.auditlog import cli as auditlog_cli
 from vigil.auth import cli as auth_cli
 from vigil.auth import service as auth_service
 from vigil.cli_support import database_url, fail, get_db, state
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(incidents_cli.app, name="incident")
 app.add_typer(auth_cli.user_app, name="user")
 app.add_typer(auth_cli.token_app, name="token")
+app.add_typer(auditlog_cli.app, name="audit")
 
 
 def is_loopback(host: str) -> bool:

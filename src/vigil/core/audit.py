@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Uuid, select, update
+from sqlalchemy import JSON, BigInteger, ColumnElement, Index, Integer, String, Uuid, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.core import clock
@@ -102,7 +102,7 @@ def record(
     """Append one audit record; flushed with the caller's transaction, never committed here."""
     seq, prev_hash = _next_link(session)
     entry = AuditRecord(
-        occurred_at=clock.now(),
+        occurred_at=clock.now().astimezone(UTC),  # hashed as text: always the UTC form
         actor_id=actor.user_id,
         actor_name=actor.display_name,
         action=action,
@@ -145,38 +145,100 @@ class ChainProblem:
     detail: str
 
 
-def verify(session: Session) -> tuple[int, ChainProblem | None]:
-    """Walk the chain in order; return how many records were checked and the first problem found."""
-    expected_seq, prev_hash, checked = 1, GENESIS, 0
-    for entry in session.scalars(
-        select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=1000)
-    ):
-        checked += 1
-        if entry.seq != expected_seq:
-            return checked, ChainProblem(
-                "removed",
-                expected_seq,
-                None,
-                f"records {expected_seq}..{entry.seq - 1} are missing before record id {entry.id}",
-            )
-        if record_hash(entry.prev_hash, hashed_fields(entry)) != entry.hash:
-            return checked, ChainProblem(
-                "changed", entry.seq, entry.id, f"record id {entry.id} (seq {entry.seq}) was altered"
-            )
-        if entry.prev_hash != prev_hash:
-            return checked, ChainProblem(
-                "reordered",
-                entry.seq,
-                entry.id,
-                f"record id {entry.id} (seq {entry.seq}) does not follow its predecessor: moved, replaced or inserted",
-            )
-        prev_hash, expected_seq = entry.hash, expected_seq + 1
-    head = session.get(AuditChainHead, 1)
-    if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
-        return checked, ChainProblem(
+@dataclass
+class _Walk:
+    """How far a walk along the chain has got."""
+
+    expected_seq: int = 1
+    prev_hash: str = GENESIS
+    last_id: int | None = None
+    checked: int = 0
+
+
+def _check(entry: AuditRecord, at: _Walk) -> ChainProblem | None:
+    if entry.seq != at.expected_seq:
+        return ChainProblem(
             "removed",
-            expected_seq,
+            at.expected_seq,
             None,
-            f"the chain head records {head.last_seq} entries; {expected_seq - 1} remain",
+            f"records {at.expected_seq}..{entry.seq - 1} are missing before record id {entry.id}",
         )
-    return checked, None
+    if record_hash(entry.prev_hash, hashed_fields(entry)) != entry.hash:
+        return ChainProblem(
+            "changed", entry.seq, entry.id, f"record id {entry.id} (seq {entry.seq}) was altered"
+        )
+    if entry.prev_hash != at.prev_hash:
+        return ChainProblem(
+            "reordered",
+            entry.seq,
+            entry.id,
+            f"record id {entry.id} (seq {entry.seq}) does not follow its predecessor: moved, replaced or inserted",
+        )
+    return None
+
+
+def _walk(session: Session, at: _Walk, *where: ColumnElement[bool]) -> ChainProblem | None:
+    # populate_existing: check what the database holds, not objects this session loaded earlier.
+    stmt = (
+        select(AuditRecord)
+        .where(*where)
+        .order_by(AuditRecord.seq)
+        .execution_options(yield_per=1000, populate_existing=True)
+    )
+    for entry in session.scalars(stmt):
+        at.checked += 1
+        problem = _check(entry, at)
+        if problem is not None:
+            return problem
+        at.prev_hash, at.expected_seq, at.last_id = entry.hash, at.expected_seq + 1, entry.id
+    return None
+
+
+def _check_head(session: Session, at: _Walk, last_seq: int, last_hash: str) -> ChainProblem | None:
+    walked = at.expected_seq - 1
+    if last_seq < walked:
+        beyond = session.scalar(select(AuditRecord.id).where(AuditRecord.seq == last_seq + 1))
+        return ChainProblem(
+            "reordered",
+            last_seq + 1,
+            beyond,
+            f"record id {beyond} (seq {last_seq + 1}) lies beyond the chain head (seq {last_seq}): inserted",
+        )
+    if last_seq > walked:
+        return ChainProblem(
+            "removed", walked + 1, None, f"the chain head records {last_seq} entries; {walked} remain"
+        )
+    if last_hash != at.prev_hash:
+        return ChainProblem(
+            "changed",
+            walked,
+            at.last_id,
+            f"record id {at.last_id} (seq {walked}) does not match the chain head: altered or replaced",
+        )
+    return None
+
+
+def verify(session: Session) -> tuple[int, ChainProblem | None]:
+    """Walk the chain in order; return how many records were checked and the first problem found.
+
+    The head is read after the walk. Under READ COMMITTED (PostgreSQL) each statement sees the latest
+    commits, so records appended while the walk ran are walked too before comparing with the head;
+    otherwise a busy system would look as if its newest records had been removed.
+    """
+    at = _Walk()
+    problem = _walk(session, at)
+    if problem is not None:
+        return at.checked, problem
+    head = session.execute(
+        select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+    ).one_or_none()
+    if head is None:
+        if at.checked == 0:
+            return 0, None
+        return at.checked, ChainProblem("removed", at.expected_seq, None, "the chain head row is missing")
+    last_seq, last_hash = int(head.last_seq), str(head.last_hash)
+    if last_seq > at.expected_seq - 1:
+        problem = _walk(session, at, AuditRecord.seq >= at.expected_seq, AuditRecord.seq <= last_seq)
+        if problem is not None:
+            return at.checked, problem
+    return at.checked, _check_head(session, at, last_seq, last_hash)

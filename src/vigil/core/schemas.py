@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 NO_NUL = r"^[^\x00]*$"
 
@@ -26,3 +27,17 @@ Tag = Annotated[
         strip_whitespace=True, to_lower=True, min_length=1, max_length=50, pattern=r"^[^\x00,]*$"
     ),
 ]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """A time without an offset is read as UTC; others are converted to it."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise ValueError("time out of range") from exc
+
+
+#: A point in time for filters: any ISO 8601 time, normalised to UTC (no offset means UTC).
+UtcTime = Annotated[datetime, AfterValidator(_as_utc)]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from vigil.auth.schemas import TeamRef, UserRef
 from vigil.cmdb.schemas import CIRef
-from vigil.core.schemas import NO_NUL, LongText, Ref, RequiredText, ShortText, Tag
+from vigil.core.schemas import NO_NUL, LongText, Ref, RequiredText, ShortText, Tag, UtcTime
 from vigil.incidents.lifecycle import Action, Status
 from vigil.incidents.priority import Level, Priority
 
@@ -145,18 +145,12 @@ class IncidentFilter(BaseModel):
     assigned_to: Ref | None = Field(default=None, description="User UUID or email, `me` or `none`.")
     assignment_group: Ref | None = Field(default=None, description="Team UUID or name, or `none`.")
     ci: Ref | None = Field(default=None, description="Affected CI UUID or name.")
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: UtcTime | None = None
+    created_before: UtcTime | None = None
     q: Ref | None = Field(default=None, description="Free text over number, title and description.")
     sort: SortKey = SortKey.CREATED_DESC
     cursor: Ref | None = None
     limit: int = Field(default=50, ge=1, le=200)
-
-    @field_validator("created_after", "created_before")
-    @classmethod
-    def _assume_utc(cls, value: datetime | None) -> datetime | None:
-        """A time without an offset is read as UTC."""
-        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class CategoryRead(BaseModel):

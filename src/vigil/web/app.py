@@ -13,6 +13,8 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from vigil import __version__, domains
+from vigil.auditlog import api as auditlog_api
+from vigil.auditlog import ui as auditlog_ui
 from vigil.auth import api as auth_api
 from vigil.auth import ui as auth_ui
 from vigil.cmdb import api as cmdb_api
@@ -51,6 +53,8 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         cmdb_api.router,
         incidents_ui.router,
         auth_ui.router,
+        auditlog_api.router,
+        auditlog_ui.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,1 @@
+"""The audit trail's surface: search, CSV export and chain verification for administrators."""

@@ -1,0 +1,69 @@
+"""Pydantic shapes of the audit trail: the filter, a record, a page, and a chain verification result."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.core.actor import Channel
+from vigil.core.schemas import Ref, UtcTime
+
+
+class AuditFilter(BaseModel):
+    """One filter shape for the API query string, the admin page's form, the CSV export and the CLI."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    actor: Ref | None = Field(default=None, description="User UUID, or part of the actor's name.")
+    action: Ref | None = Field(
+        default=None,
+        description="Exact action (`incident.resolve`), or a prefix ending in `.` or `*` (`incident.`).",
+    )
+    object_type: Ref | None = Field(default=None, description="`incident`, `user`, `team`, ...")
+    object_id: Ref | None = Field(default=None, description="The object's id as recorded (a UUID).")
+    channel: Channel | None = None
+    request_id: Ref | None = Field(default=None, description="The X-Request-ID of the request.")
+    occurred_after: UtcTime | None = Field(default=None, description="Inclusive; no offset means UTC.")
+    occurred_before: UtcTime | None = Field(default=None, description="Exclusive; no offset means UTC.")
+    cursor: Ref | None = Field(default=None, description="`next_cursor` of the previous page.")
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+class AuditRecordRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    seq: int = Field(description="Position in the hash chain, contiguous from 1.")
+    occurred_at: datetime
+    actor_id: uuid.UUID | None
+    actor_name: str
+    action: str
+    object_type: str
+    object_id: str
+    changes: dict[str, Any] = Field(description="`{field: [old, new]}`.")
+    channel: str
+    request_id: str | None
+    hash: str = Field(description="sha256 over the previous record's hash and this record's fields.")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRecordRead]
+    next_cursor: str | None
+
+
+class ChainProblemRead(BaseModel):
+    """Where the chain first breaks."""
+
+    kind: Literal["changed", "removed", "reordered"]
+    seq: int
+    record_id: int | None = Field(description="The record at fault, when it still exists.")
+    detail: str
+
+
+class VerifyResult(BaseModel):
+    ok: bool
+    checked: int = Field(description="How many records were walked.")
+    problem: ChainProblemRead | None

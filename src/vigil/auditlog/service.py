@@ -1,0 +1,196 @@
+"""Search, export and verify the audit trail. Every use case is for administrators only (see policy)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy.orm import Session
+
+from vigil.auditlog import policy
+from vigil.auditlog.schemas import AuditFilter, AuditRecordRead, ChainProblemRead, VerifyResult
+from vigil.core import audit
+from vigil.core.actor import Actor
+from vigil.core.audit import AuditRecord
+from vigil.core.errors import Invalid
+from vigil.core.pagination import Page
+
+#: Rows per query while exporting: memory stays flat however long the trail is.
+EXPORT_BATCH = 500
+CSV_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor_name",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "channel",
+    "request_id",
+    "changes",
+    "hash",
+)
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_CURSOR_SORT = "-seq"
+
+
+def _uuid(ref: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        return None
+
+
+def _actor_clause(ref: str) -> ColumnElement[bool]:
+    user_id = _uuid(ref)
+    if user_id is not None:
+        return AuditRecord.actor_id == user_id
+    return AuditRecord.actor_name.icontains(ref, autoescape=True)
+
+
+def _action_clause(ref: str) -> ColumnElement[bool]:
+    if ref.endswith(("*", ".")):
+        return AuditRecord.action.startswith(ref.rstrip("*"), autoescape=True)
+    return AuditRecord.action == ref
+
+
+def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.actor:
+        conds.append(_actor_clause(f.actor))
+    if f.action:
+        conds.append(_action_clause(f.action))
+    object_id = f.object_id
+    if object_id is not None:
+        # Object ids are recorded as canonical lower-case UUIDs; accept any spelling of one.
+        parsed = _uuid(object_id)
+        object_id = str(parsed) if parsed is not None else object_id
+    exact: tuple[tuple[Any, str | None], ...] = (
+        (AuditRecord.object_type, f.object_type),
+        (AuditRecord.object_id, object_id),
+        (AuditRecord.channel, str(f.channel) if f.channel else None),
+        (AuditRecord.request_id, f.request_id),
+    )
+    conds.extend(column == value for column, value in exact if value is not None)
+    if f.occurred_after:
+        conds.append(AuditRecord.occurred_at >= f.occurred_after)
+    if f.occurred_before:
+        conds.append(AuditRecord.occurred_at < f.occurred_before)
+    return conds
+
+
+def _encode_cursor(seq: int) -> str:
+    data = json.dumps({"s": _CURSOR_SORT, "seq": seq}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    """The seq of the last record of the previous page; a tampered or foreign cursor is Invalid."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        if data["s"] != _CURSOR_SORT:
+            raise Invalid("cursor belongs to a different list; restart from the first page", field="cursor")
+        seq = data["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**63:
+            raise TypeError("seq is not a chain position")
+        return seq
+    except Invalid:
+        raise
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Invalid("malformed cursor", field="cursor") from exc
+
+
+def search(*, session: Session, actor: Actor, filters: AuditFilter) -> Page[AuditRecord]:
+    """A page of matching records, newest first (by chain position); `next_cursor` continues it."""
+    policy.require(actor, "audit.read")
+    stmt = select(AuditRecord).where(*_conditions(filters))
+    if filters.cursor:
+        stmt = stmt.where(AuditRecord.seq < _decode_cursor(filters.cursor))
+    rows = list(session.scalars(stmt.order_by(AuditRecord.seq.desc()).limit(filters.limit + 1)))
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    return Page(items=rows, next_cursor=_encode_cursor(rows[-1].seq) if more else None)
+
+
+def to_read(entry: AuditRecord) -> AuditRecordRead:
+    return AuditRecordRead.model_validate(entry)
+
+
+def export_csv(*, session: Session, actor: Actor, filters: AuditFilter) -> Iterator[str]:
+    """CSV lines (header first) of every matching record in chain order, oldest first.
+
+    `cursor` and `limit` are ignored: an export is the whole selection. Rights are checked on this call,
+    before the first line is read, so a refused export fails before a response starts. The iterator reads
+    `EXPORT_BATCH` rows per query and must be consumed while `session` is open.
+    """
+    policy.require(actor, "audit.read")
+    return _csv_lines(session, _conditions(filters))
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_cells(row: Row[Any]) -> list[str]:
+    changes = json.dumps(row.changes, sort_keys=True, ensure_ascii=False, default=str)
+    values = (
+        row.seq,
+        row.occurred_at.isoformat(),
+        row.actor_name,
+        row.actor_id,
+        row.action,
+        row.object_type,
+        row.object_id,
+        row.channel,
+        row.request_id,
+        changes,
+        row.hash,
+    )
+    return [_cell(v) for v in values]
+
+
+def _csv_lines(session: Session, conds: list[ColumnElement[bool]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: Iterable[str]) -> str:
+        writer.writerow(cells)
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield line(CSV_COLUMNS)
+    columns = [getattr(AuditRecord, name) for name in CSV_COLUMNS]
+    after = 0
+    while True:
+        stmt = select(*columns).where(*conds, AuditRecord.seq > after).order_by(AuditRecord.seq)
+        batch = session.execute(stmt.limit(EXPORT_BATCH)).all()
+        for row in batch:
+            yield line(_csv_cells(row))
+        if len(batch) < EXPORT_BATCH:
+            return
+        after = batch[-1].seq
+
+
+def verify(*, session: Session, actor: Actor) -> VerifyResult:
+    """Walk the whole hash chain; `ok` is False with the first problem when it is broken."""
+    policy.require(actor, "audit.verify")
+    checked, problem = audit.verify(session)
+    found = ChainProblemRead.model_validate(asdict(problem)) if problem is not None else None
+    return VerifyResult(ok=problem is None, checked=checked, problem=found)
+
+
+def cursor_from(seq: int) -> str:
+    """A cursor whose page starts at record `seq` (and goes on to older ones)."""
+    return _encode_cursor(seq + 1)

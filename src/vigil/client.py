@@ -91,10 +91,12 @@ class Incidents:
 
     def create(self, **fields: Any) -> IncidentRead:
         data = _parse(IncidentCreate, fields)
-        return self._c.call(lambda s, a: incidents.to_read(incidents.create(session=s, actor=a, data=data)))
+        return self._c.call(
+            lambda s, a: incidents.to_read(incidents.create(session=s, actor=a, data=data), a)
+        )
 
     def get(self, ref: str | uuid.UUID) -> IncidentRead:
-        return self._c.call(lambda s, a: incidents.to_read(incidents.get(session=s, actor=a, ref=ref)))
+        return self._c.call(lambda s, a: incidents.to_read(incidents.get(session=s, actor=a, ref=ref), a))
 
     def list(self, **filters: Any) -> IncidentPage:
         f = _parse(IncidentFilter, filters)
@@ -102,7 +104,7 @@ class Incidents:
         def run(s: Session, a: Actor) -> IncidentPage:
             page = incidents.list_incidents(session=s, actor=a, filters=f)
             return IncidentPage(
-                items=[incidents.to_read(i) for i in page.items], next_cursor=page.next_cursor
+                items=[incidents.to_read(i, a) for i in page.items], next_cursor=page.next_cursor
             )
 
         return self._c.call(run)
@@ -120,13 +122,15 @@ class Incidents:
     def update(self, ref: str | uuid.UUID, **fields: Any) -> IncidentRead:
         data = _parse(IncidentUpdate, fields, keep_none=True)
         return self._c.call(
-            lambda s, a: incidents.to_read(incidents.update(session=s, actor=a, ref=str(ref), data=data))
+            lambda s, a: incidents.to_read(incidents.update(session=s, actor=a, ref=str(ref), data=data), a)
         )
 
     def _simple(self, action: str, ref: str | uuid.UUID, note: str | None) -> IncidentRead:
         perform = getattr(incidents, action)
         data = IncidentNote(note=note)
-        return self._c.call(lambda s, a: incidents.to_read(perform(session=s, actor=a, ref=ref, data=data)))
+        return self._c.call(
+            lambda s, a: incidents.to_read(perform(session=s, actor=a, ref=ref, data=data), a)
+        )
 
     def acknowledge(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
         return self._simple("acknowledge", ref, note)
@@ -150,13 +154,13 @@ class Incidents:
             IncidentResolve, {"resolution_notes": notes, "resolution_code": code, "root_cause": root_cause}
         )
         return self._c.call(
-            lambda s, a: incidents.to_read(incidents.resolve(session=s, actor=a, ref=ref, data=data))
+            lambda s, a: incidents.to_read(incidents.resolve(session=s, actor=a, ref=ref, data=data), a)
         )
 
     def reopen(self, ref: str | uuid.UUID, reason: str) -> IncidentRead:
         data = _parse(IncidentReopen, {"reason": reason})
         return self._c.call(
-            lambda s, a: incidents.to_read(incidents.reopen(session=s, actor=a, ref=ref, data=data))
+            lambda s, a: incidents.to_read(incidents.reopen(session=s, actor=a, ref=ref, data=data), a)
         )
 
     def comment(self, ref: str | uuid.UUID, body: str, *, internal: bool = False) -> CommentRead:

@@ -41,7 +41,9 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 def list_incidents(db: Db, actor: ApiActor, filters: Annotated[IncidentFilter, Query()]) -> IncidentPage:
     with db.unit_of_work() as session:
         page = service.list_incidents(session=session, actor=actor, filters=filters)
-        return IncidentPage(items=[service.to_read(i) for i in page.items], next_cursor=page.next_cursor)
+        return IncidentPage(
+            items=[service.to_read(i, actor) for i in page.items], next_cursor=page.next_cursor
+        )
 
 
 @router.post("", response_model=IncidentRead, status_code=201)
@@ -53,20 +55,20 @@ def create_incident(db: Db, actor: ApiActor, data: IncidentCreate, key: IdemKey 
         scope="POST /incidents",
         payload=data,
         status_code=201,
-        work=lambda s: service.to_read(service.create(session=s, actor=actor, data=data)),
+        work=lambda s: service.to_read(service.create(session=s, actor=actor, data=data), actor),
     )
 
 
 @router.get("/{ref}", response_model=IncidentRead)
 def get_incident(ref: str, db: Db, actor: ApiActor) -> IncidentRead:
     with db.unit_of_work() as session:
-        return service.to_read(service.get(session=session, actor=actor, ref=ref))
+        return service.to_read(service.get(session=session, actor=actor, ref=ref), actor)
 
 
 @router.patch("/{ref}", response_model=IncidentRead)
 def update_incident(ref: str, data: IncidentUpdate, db: Db, actor: ApiActor) -> IncidentRead:
     with db.unit_of_work() as session:
-        return service.to_read(service.update(session=session, actor=actor, ref=ref, data=data))
+        return service.to_read(service.update(session=session, actor=actor, ref=ref, data=data), actor)
 
 
 @router.post("/{ref}/resolve", response_model=IncidentRead)
@@ -80,7 +82,7 @@ def resolve_incident(
         scope=f"POST /incidents/{ref}/resolve",
         payload=data,
         status_code=200,
-        work=lambda s: service.to_read(service.resolve(session=s, actor=actor, ref=ref, data=data)),
+        work=lambda s: service.to_read(service.resolve(session=s, actor=actor, ref=ref, data=data), actor),
     )
 
 
@@ -95,7 +97,7 @@ def reopen_incident(
         scope=f"POST /incidents/{ref}/reopen",
         payload=data,
         status_code=200,
-        work=lambda s: service.to_read(service.reopen(session=s, actor=actor, ref=ref, data=data)),
+        work=lambda s: service.to_read(service.reopen(session=s, actor=actor, ref=ref, data=data), actor),
     )
 
 
@@ -112,7 +114,7 @@ def _simple_route(action: Action) -> None:
             scope=f"POST /incidents/{ref}/{action}",
             payload=data,
             status_code=200,
-            work=lambda s: service.to_read(perform(session=s, actor=actor, ref=ref, data=data)),
+            work=lambda s: service.to_read(perform(session=s, actor=actor, ref=ref, data=data), actor),
         )
 
     route.__name__ = f"{action.value}_incident"

@@ -81,7 +81,9 @@ def create(
         "tags": tag or [],
     }
     data = validated(IncidentCreate, {k: v for k, v in fields.items() if v is not None})
-    _show(run(database, lambda s, a: service.to_read(service.create(session=s, actor=a, data=data))), as_json)
+    _show(
+        run(database, lambda s, a: service.to_read(service.create(session=s, actor=a, data=data), a)), as_json
+    )
 
 
 @app.command("list")
@@ -116,7 +118,7 @@ def list_(
 
     def page(s: Session, a: Actor) -> tuple[list[IncidentRead], str | None]:
         found = service.list_incidents(session=s, actor=a, filters=filters)
-        return [service.to_read(i) for i in found.items], found.next_cursor
+        return [service.to_read(i, a) for i in found.items], found.next_cursor
 
     items, next_cursor = run(database, page)
     if as_json:
@@ -140,7 +142,7 @@ def list_(
 @app.command()
 def show(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Show one incident by number (INC-000123) or UUID."""
-    _show(run(database, lambda s, a: service.to_read(service.get(session=s, actor=a, ref=ref))), as_json)
+    _show(run(database, lambda s, a: service.to_read(service.get(session=s, actor=a, ref=ref), a)), as_json)
 
 
 @app.command()
@@ -152,7 +154,7 @@ def acknowledge(
     _show(
         run(
             database,
-            lambda s, a: service.to_read(service.acknowledge(session=s, actor=a, ref=ref, data=data)),
+            lambda s, a: service.to_read(service.acknowledge(session=s, actor=a, ref=ref, data=data), a),
         ),
         as_json,
     )
@@ -172,7 +174,9 @@ def resolve(
         IncidentResolve, {"resolution_notes": notes, "resolution_code": code, "root_cause": root_cause}
     )
     _show(
-        run(database, lambda s, a: service.to_read(service.resolve(session=s, actor=a, ref=ref, data=data))),
+        run(
+            database, lambda s, a: service.to_read(service.resolve(session=s, actor=a, ref=ref, data=data), a)
+        ),
         as_json,
     )
 
@@ -182,7 +186,7 @@ def close(ref: str, note: str = typer.Option(None), database: str = DB_OPT, as_j
     """Close a resolved incident."""
     data = IncidentNote(note=note)
     _show(
-        run(database, lambda s, a: service.to_read(service.close(session=s, actor=a, ref=ref, data=data))),
+        run(database, lambda s, a: service.to_read(service.close(session=s, actor=a, ref=ref, data=data), a)),
         as_json,
     )
 
@@ -197,7 +201,9 @@ def reopen(
     """Reopen a resolved incident within the reopen window."""
     data = validated(IncidentReopen, {"reason": reason})
     _show(
-        run(database, lambda s, a: service.to_read(service.reopen(session=s, actor=a, ref=ref, data=data))),
+        run(
+            database, lambda s, a: service.to_read(service.reopen(session=s, actor=a, ref=ref, data=data), a)
+        ),
         as_json,
     )
 

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from vigil.auth import service as auth_service
+from vigil.core.actor import Actor
 from vigil.core.errors import Invalid, VigilError
-from vigil.incidents import service
+from vigil.incidents import policy, service
 from vigil.incidents.lifecycle import Action, Status
 from vigil.incidents.priority import Level, Priority
 from vigil.incidents.schemas import (
@@ -48,10 +49,14 @@ NOTICES = {
 FILTER_FIELDS = {"user": "assigned_to", "team": "assignment_group", "affected_cis": "ci"}
 
 
-def _choices(session: Any) -> dict[str, Any]:
+def _choices(session: Any, actor: Actor) -> dict[str, Any]:
+    """Choices for the forms, and which staff-only controls this actor gets at all."""
     return {
+        "can": {
+            name: policy.can(actor, f"incident.{name}") for name in ("assign", "set_priority", "work_note")
+        },
         "categories": categories.names(session),
-        "users": auth_service.list_users(session),
+        "users": auth_service.list_users(session, actor),
         "teams": auth_service.list_teams(session),
         "statuses": list(Status),
         "priorities": list(Priority),
@@ -99,18 +104,18 @@ def queue(request: Request, db: Db, actor: WebActor) -> Response:
             "raw": raw,
             "errors": errors,
             "page": page,
-            "items": [service.to_read(i) for i in page.items] if page else [],
+            "items": [service.to_read(i, actor) for i in page.items] if page else [],
         }
         if page and page.next_cursor:
             ctx["next_url"] = "/incidents?" + urlencode({**raw, "cursor": page.next_cursor}, doseq=True)
-        ctx.update(_choices(session))
+        ctx.update(_choices(session, actor))
         return render(request, "incidents/list.html", ctx, status_code=200 if not errors else 422)
 
 
 @router.get("/new", response_class=HTMLResponse)
 def new_form(request: Request, db: Db, actor: WebActor) -> Response:
     with db.unit_of_work() as session:
-        return render(request, "incidents/new.html", {"form": {}, "errors": {}, **_choices(session)})
+        return render(request, "incidents/new.html", {"form": {}, "errors": {}, **_choices(session, actor)})
 
 
 def _form_dict(form: Any, multi: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -147,7 +152,7 @@ def _create(request: Request, db: Db, actor: WebActor, form: dict[str, Any]) -> 
         errors = {str(exc.extra.get("field", "form")): exc.detail}
     with db.unit_of_work() as session:
         return render(
-            request, "incidents/new.html", {"form": form, "errors": errors, **_choices(session)}, 422
+            request, "incidents/new.html", {"form": form, "errors": errors, **_choices(session, actor)}, 422
         )
 
 
@@ -171,12 +176,12 @@ def _detail(
     with db.unit_of_work() as session:
         incident = service.get(session=session, actor=actor, ref=ref)
         ctx: dict[str, Any] = {
-            "incident": service.to_read(incident),
+            "incident": service.to_read(incident, actor),
             "timeline": service.timeline(session=session, actor=actor, ref=ref),
             "notice": NOTICES.get(notice or ""),
             "error": error,
             "retry": retry or {},
-            **_choices(session),
+            **_choices(session, actor),
         }
         return render(request, "incidents/detail.html", ctx, status_code=status_code)
 

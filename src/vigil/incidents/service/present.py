@@ -7,7 +7,8 @@ from typing import Any
 
 from vigil.auth.schemas import TeamRef, UserRef
 from vigil.cmdb.schemas import CIRef
-from vigil.incidents import lifecycle
+from vigil.core.actor import Actor
+from vigil.incidents import lifecycle, policy
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import IncidentRead, IncidentRef
 
@@ -16,7 +17,8 @@ def _seconds(start: datetime, end: datetime | None) -> int | None:
     return None if end is None else int((end - start).total_seconds())
 
 
-def to_read(incident: Incident) -> IncidentRead:
+def to_read(incident: Incident, actor: Actor | None = None) -> IncidentRead:
+    """The read model; with `actor`, `allowed_actions` lists only what that actor may do next."""
     return IncidentRead(
         id=incident.id,
         number=incident.number,
@@ -47,7 +49,11 @@ def to_read(incident: Incident) -> IncidentRead:
         root_cause=incident.root_cause,
         parent=IncidentRef.model_validate(incident.parent) if incident.parent else None,
         tags=list(incident.tags or []),
-        allowed_actions=lifecycle.allowed_actions(incident.status),
+        allowed_actions=[
+            a
+            for a in lifecycle.allowed_actions(incident.status)
+            if actor is None or policy.can(actor, f"incident.{a}")
+        ],
         version=incident.version,
     )
 

@@ -82,24 +82,24 @@ def user_set_role(email: str, role: Role, database: str = DB_OPT) -> None:
     typer.echo(f"{email} is now {role}")
 
 
+def _set_active(email: str, active: bool, database: str | None) -> None:
+    run(
+        database,
+        lambda s, a: service.update_user(session=s, actor=a, ref=email, data=UserUpdate(active=active)),
+    )
+    typer.echo(f"{'enabled' if active else 'disabled'} {email}")
+
+
 @user_app.command("disable")
 def user_disable(email: str, database: str = DB_OPT) -> None:
     """Disable a user: their sessions end and their tokens stop working at once."""
-    run(
-        database,
-        lambda s, a: service.update_user(session=s, actor=a, ref=email, data=UserUpdate(active=False)),
-    )
-    typer.echo(f"disabled {email}")
+    _set_active(email, False, database)
 
 
 @user_app.command("enable")
 def user_enable(email: str, database: str = DB_OPT) -> None:
     """Re-enable a disabled user."""
-    run(
-        database,
-        lambda s, a: service.update_user(session=s, actor=a, ref=email, data=UserUpdate(active=True)),
-    )
-    typer.echo(f"enabled {email}")
+    _set_active(email, True, database)
 
 
 @user_app.command("password")

@@ -78,3 +78,18 @@ def test_me_tokens_and_user_admin(api_client: TestClient, session: Session, admi
             "/api/v1/me/password", json={"current_password": "nope", "new_password": "another passphrase"}
         )
         assert r.status_code == 422 and "current password" in r.json()["detail"]
+
+
+def test_requesters_cannot_probe_who_exists(db: Database, session: Session, admin: Actor) -> None:
+    requester = make_user(session, admin, Role.REQUESTER)
+    agent = make_user(session, admin, Role.AGENT)
+    with TestClient(create_app(db)) as c:
+        c.headers["Authorization"] = f"Bearer {api_token(session, requester.id)}"
+        for ref in (agent.email, "nobody@example.com"):
+            r = c.get("/api/v1/incidents", params={"assigned_to": ref})
+            assert (r.status_code, r.json()["items"]) == (200, []), (
+                "same answer whether or not the user exists"
+            )
+            assert c.get("/api/v1/tokens", params={"user": ref}).status_code == 403
+        assert c.get("/api/v1/incidents", params={"assignment_group": "No such team"}).status_code == 200
+        assert c.get("/api/v1/tokens", params={"user": requester.email}).status_code == 200

@@ -1,4 +1,7 @@
-"""Browser tests: a real Vigil server on a fresh, committed database, driven by headless Debian Chromium."""
+"""Browser tests: a real Vigil server on a fresh, committed database, driven by headless Debian Chromium.
+
+Each server starts with a few people who can log in (`live_server.people`); `log_in()` drives the real form.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pydantic import SecretStr
 
 from tests.dbutil import BACKENDS, fresh_database
 from vigil import migrate
+from vigil.auth import service as auth_service
+from vigil.auth.roles import Role
+from vigil.auth.schemas import UserCreate
 from vigil.core.db import Database
 from vigil.web.app import create_app
 
@@ -28,12 +35,63 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "Browser-Tests-2026!"
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str
+    role: Role
+    password: str = PASSWORD
+
+
+#: Who exists on every live server, by key.
+PEOPLE = {
+    "admin": Person("ada.admin@example.com", "Ada Admin", Role.ADMIN),
+    "agent": Person("sam.agent@example.com", "Sam Agent", Role.AGENT),
+    "requester": Person("rita.requester@example.com", "Rita Requester", Role.REQUESTER),
+    "other_requester": Person("otto.other@example.com", "Otto Other", Role.REQUESTER),
+}
 
 
 @dataclass(frozen=True)
 class LiveServer:
     url: str
     backend: str
+    #: The server's database, for arranging data through the services.
+    db: Database
+    people: dict[str, Person]
+
+
+def _create_people(db: Database) -> None:
+    with db.unit_of_work() as session:
+        for person in PEOPLE.values():
+            data = UserCreate(
+                email=person.email,
+                display_name=person.name,
+                role=person.role,
+                password=SecretStr(person.password),
+            )
+            auth_service.create_user(session=session, actor=auth_service.system_actor(), data=data)
+
+
+def log_in(page: Page, base: str, email: str, password: str) -> None:
+    """Fill and submit the real login form; stays on the current login page so its `next` is kept."""
+    if "/login" not in page.url:
+        page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+
+
+def log_in_as(page: Page, server: LiveServer, who: str) -> Person:
+    """Log in as one of `server.people` and check the header names them."""
+    person = server.people[who]
+    log_in(page, server.url, person.email, person.password)
+    expect(page.locator("header.topbar .who")).to_have_text(person.name)
+    return person
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +113,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
     with fresh_database(request.param, tmp_path) as url:
         migrate.upgrade(url)
         db = Database(url)
+        _create_people(db)
         # Bound and listening before the thread starts: early requests wait in the backlog, no polling.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -63,7 +122,9 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         try:
-            yield LiveServer(url=f"http://127.0.0.1:{sock.getsockname()[1]}", backend=request.param)
+            yield LiveServer(
+                url=f"http://127.0.0.1:{sock.getsockname()[1]}", backend=request.param, db=db, people=PEOPLE
+            )
         finally:
             server.should_exit = True
             thread.join(timeout=15)

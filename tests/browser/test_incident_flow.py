@@ -1,4 +1,4 @@
-"""A person reports an incident, acknowledges it and resolves it, in headless Chromium against a live server."""
+"""An agent logs in, reports an incident, acknowledges it and resolves it, in headless Chromium."""
 
 from __future__ import annotations
 
@@ -9,11 +9,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import LiveServer, log_in_as
+
 pytestmark = pytest.mark.browser
 
 
-def test_report_acknowledge_and_resolve_an_incident(page: Page, shoot: Callable[[str], Path]) -> None:
+def test_report_acknowledge_and_resolve_an_incident(
+    page: Page, live_server: LiveServer, shoot: Callable[[str], Path]
+) -> None:
     page.goto("/incidents/new")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fincidents%2Fnew$"))
+    log_in_as(page, live_server, "agent")
     expect(page).to_have_title("New incident · Vigil")
     page.get_by_role("button", name="Create incident").click()
     expect(page.locator("#title-error")).to_have_text("Field required")

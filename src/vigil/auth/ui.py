@@ -37,12 +37,14 @@ def _secure(request: Request) -> bool:
     return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
 
-def _login_page(request: Request, *, error: str | None, email: str = "", status_code: int = 200) -> Response:
+def _login_page(
+    request: Request, *, error: str | None, email: str = "", status_code: int = 200, next_: str | None = None
+) -> Response:
     token = secrets.token_urlsafe(24)
     ctx = {
         "error": error,
         "email": email,
-        "next": _safe_next(request.query_params.get("next")),
+        "next": _safe_next(next_ if next_ is not None else request.query_params.get("next")),
         "login_csrf": token,
     }
     response = render(request, "auth/login.html", ctx, status_code=status_code)
@@ -61,10 +63,15 @@ def login_form(request: Request) -> Response:
 async def login(request: Request, db: Db) -> Response:
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
+    next_ = str(form.get("next", ""))  # the page to return to, kept across a failed attempt
     sent, expected = str(form.get("login_csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return _login_page(
-            request, error="the login form expired; please try again", email=email, status_code=403
+            request,
+            error="the login form expired; please try again",
+            email=email,
+            status_code=403,
+            next_=next_,
         )
     settings: Settings = request.app.state.settings
     ip = request.client.host if request.client else "unknown"
@@ -80,9 +87,13 @@ async def login(request: Request, db: Db) -> Response:
         )
     if result.error or result.token is None:
         return _login_page(
-            request, error=result.error, email=email, status_code=429 if result.throttled else 401
+            request,
+            error=result.error,
+            email=email,
+            status_code=429 if result.throttled else 401,
+            next_=next_,
         )
-    response = RedirectResponse(_safe_next(str(form.get("next", ""))), status_code=303)
+    response = RedirectResponse(_safe_next(next_), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         result.token,

@@ -61,11 +61,12 @@ def create(*, session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiTok
 def list_for(*, session: Session, actor: Actor, user: str | None = None) -> list[ApiToken]:
     """Your tokens, or (administrators) another user's."""
     owner_id = actor.user_id
-    if user is not None:
-        owner = resolve_user(session, user, include_inactive=True)
-        if owner.id != actor.user_id and Role.ADMIN not in actor.roles:
+    if user is not None and Role.ADMIN in actor.roles:
+        owner_id = resolve_user(session, user, include_inactive=True).id
+    elif user is not None:  # decide without looking anyone up, so the answer reveals no one's existence
+        me = session.get(User, actor.user_id)
+        if me is None or user.strip().lower() not in (me.email, str(me.id)):
             raise Forbidden("only administrators list other users' tokens")
-        owner_id = owner.id
     stmt = select(ApiToken).where(ApiToken.user_id == owner_id).order_by(ApiToken.created_at.desc())
     return list(session.scalars(stmt))
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from vigil.auth import service as auth_service
 from vigil.auth.models import User
+from vigil.auth.roles import STAFF
 from vigil.cmdb import service as cmdb_service
 from vigil.core import audit, clock, events, numbering
 from vigil.core.actor import Actor
@@ -252,7 +254,7 @@ def _conditions(session: Session, actor: Actor, f: IncidentFilter) -> list[Colum
     if f.assigned_to:
         conds.append(_assignee_clause(session, actor, f.assigned_to))
     if f.assignment_group:
-        conds.append(_group_clause(session, f.assignment_group))
+        conds.append(_group_clause(session, actor, f.assignment_group))
     if f.ci:
         ci = cmdb_service.resolve(session, f.ci)
         conds.append(Incident.id.in_(select(incident_ci.c.incident_id).where(incident_ci.c.ci_id == ci.id)))
@@ -272,10 +274,25 @@ def _conditions(session: Session, actor: Actor, f: IncidentFilter) -> list[Colum
     return conds
 
 
-def _group_clause(session: Session, ref: str) -> ColumnElement[bool]:
+def _group_clause(session: Session, actor: Actor, ref: str) -> ColumnElement[bool]:
     if ref.lower() == "none":
         return Incident.assignment_group_id.is_(None)
-    return Incident.assignment_group_id == auth_service.resolve_team(session, ref).id
+    return _directory_match(
+        actor, Incident.assignment_group_id, lambda: auth_service.resolve_team(session, ref).id
+    )
+
+
+def _directory_match(
+    actor: Actor, column: InstrumentedAttribute[uuid.UUID | None], lookup: Callable[[], uuid.UUID]
+) -> ColumnElement[bool]:
+    """`column == lookup()`. Staff get a 422 for a typo; for others an unknown name matches nothing,
+    so the answer does not tell them who exists (they have no directory)."""
+    try:
+        return column == lookup()
+    except Invalid:
+        if actor.has_any(STAFF):
+            raise
+        return false()
 
 
 def _assignee_clause(session: Session, actor: Actor, ref: str) -> ColumnElement[bool]:
@@ -283,7 +300,9 @@ def _assignee_clause(session: Session, actor: Actor, ref: str) -> ColumnElement[
         return Incident.assigned_to_id.is_(None)
     if ref.lower() == "me":
         return Incident.assigned_to_id == actor.user_id
-    return Incident.assigned_to_id == auth_service.resolve_user(session, ref).id
+    return _directory_match(
+        actor, Incident.assigned_to_id, lambda: auth_service.resolve_user(session, ref).id
+    )
 
 
 def list_incidents(*, session: Session, actor: Actor, filters: IncidentFilter) -> Page[Incident]:

@@ -1,0 +1,1 @@
+"""Helpers of the access-control matrix (tests/test_access_matrix.py)."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from vigil.auth.roles import Role
+from vigil.core import permissions
 from vigil.core.actor import Actor
-from vigil.core.errors import Forbidden
 
 ACTIONS: dict[str, frozenset[str]] = {
     # Reading covers search, the page and the CSV export: the trail names people and quotes old values.
@@ -14,9 +14,8 @@ ACTIONS: dict[str, frozenset[str]] = {
 
 
 def can(actor: Actor, action: str) -> bool:
-    return actor.has_any(ACTIONS[action])
+    return permissions.can(actor, ACTIONS, action)
 
 
 def require(actor: Actor, action: str) -> None:
-    if not can(actor, action):
-        raise Forbidden(f"your role may not perform {action}")
+    permissions.require(actor, ACTIONS, action)

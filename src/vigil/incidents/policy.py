@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, true
 
 from vigil.auth.roles import SEE_ALL, STAFF, Role
+from vigil.core import permissions
 from vigil.core.actor import Actor
-from vigil.core.errors import Forbidden
 from vigil.incidents.models import Incident
 
 EVERYONE = frozenset(Role)
@@ -32,12 +32,11 @@ ACTIONS: dict[str, frozenset[str]] = {
 
 
 def can(actor: Actor, action: str) -> bool:
-    return actor.has_any(ACTIONS[action])
+    return permissions.can(actor, ACTIONS, action)
 
 
 def require(actor: Actor, action: str) -> None:
-    if not can(actor, action):
-        raise Forbidden(f"your role may not perform {action}")
+    permissions.require(actor, ACTIONS, action)
 
 
 def visible(actor: Actor) -> ColumnElement[bool]:

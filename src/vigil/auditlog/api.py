@@ -14,14 +14,11 @@ from vigil.auditlog.schemas import AuditFilter, AuditPage, VerifyResult
 from vigil.core import clock
 from vigil.core.actor import Actor
 from vigil.core.db import Database
+from vigil.web import problems
 from vigil.web.deps import ApiActor, Db
-from vigil.web.problems import PROBLEM
 
-ERRORS = {
-    code: {"description": title, "content": {PROBLEM: {}}}
-    for code, title in {401: "Authentication required", 403: "Forbidden", 422: "Invalid input"}.items()
-}
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problems.responses(401, 403, 422)
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERRORS)
 
 
 @router.get("", response_model=AuditPage)

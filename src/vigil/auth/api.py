@@ -18,14 +18,11 @@ from vigil.auth.schemas import (
     UserRead,
     UserUpdate,
 )
+from vigil.web import problems
 from vigil.web.deps import ApiActor, Db
-from vigil.web.problems import PROBLEM
 
-ERRORS = {
-    code: {"description": title, "content": {PROBLEM: {}}}
-    for code, title in {403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Invalid input"}.items()
-}
-router = APIRouter(prefix="/api/v1", tags=["identity"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problems.responses(403, 404, 409, 422)
+router = APIRouter(prefix="/api/v1", tags=["identity"], responses=ERRORS)
 
 
 @router.get("/me", response_model=UserRead)

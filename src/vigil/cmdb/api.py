@@ -9,15 +9,13 @@ from fastapi import APIRouter, Query
 from vigil.cmdb import service
 from vigil.cmdb.schemas import CICreate, CIRead
 from vigil.core.schemas import Ref
+from vigil.web import problems
 from vigil.web.deps import ApiActor, Db
-from vigil.web.problems import PROBLEM
 
 router = APIRouter(
     prefix="/api/v1/cis",
     tags=["cmdb"],
-    responses={
-        c: {"description": t, "content": {PROBLEM: {}}} for c, t in {409: "Conflict", 422: "Invalid"}.items()
-    },
+    responses=problems.responses(409, 422),
 )
 
 

@@ -25,15 +25,11 @@ from vigil.incidents.schemas import (
     IncidentUpdate,
     TimelineEntry,
 )
-from vigil.web import idempotent
+from vigil.web import idempotent, problems
 from vigil.web.deps import ApiActor, Db
-from vigil.web.problems import PROBLEM
 
-ERRORS = {
-    code: {"description": title, "content": {PROBLEM: {}}}
-    for code, title in {404: "Not found", 409: "Conflict", 422: "Invalid input"}.items()
-}
-router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERRORS)  # type: ignore[arg-type]
+ERRORS = problems.responses(404, 409, 422)
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERRORS)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -148,7 +144,7 @@ def get_timeline(ref: str, db: Db, actor: ApiActor) -> list[TimelineEntry]:
         return service.timeline(session=session, actor=actor, ref=ref)
 
 
-categories_router = APIRouter(prefix="/api/v1/incident-categories", tags=["incidents"], responses=ERRORS)  # type: ignore[arg-type]
+categories_router = APIRouter(prefix="/api/v1/incident-categories", tags=["incidents"], responses=ERRORS)
 
 
 @categories_router.get("", response_model=list[CategoryRead])

@@ -18,6 +18,18 @@ from vigil.core.errors import VigilError
 log = logging.getLogger("vigil.web")
 PROBLEM = "application/problem+json"
 HtmlError = Callable[[Request, int, str, str], Response]
+TITLES = {
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    422: "Invalid input",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for routers: each error code answered with problem+json."""
+    return {code: {"description": TITLES[code], "content": {PROBLEM: {}}} for code in codes}
 
 
 def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:

@@ -90,8 +90,10 @@ def serve(
             err=True,
         )
     typer.echo(f"Vigil on http://{host}:{port}  (database: {make_engine(url).url.render_as_string()})")
+    # uvicorn's own proxy handling trusts loopback by default; Vigil's edge trusts only
+    # VIGIL_TRUSTED_PROXIES, so a local client cannot spoof its address with X-Forwarded-For.
     uvicorn.run(
-        create_app(get_db(url)), host=host, port=port, log_level=settings.log_level, proxy_headers=True
+        create_app(get_db(url)), host=host, port=port, log_level=settings.log_level, proxy_headers=False
     )
 
 

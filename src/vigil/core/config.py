@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Default impact x urgency -> priority matrix (ITIL 4): rows are impact, columns urgency.
 DEFAULT_PRIORITY_MATRIX: dict[str, dict[str, str]] = {
@@ -44,6 +45,24 @@ class Settings(BaseSettings):
     #: Failed logins allowed per account (and 4x that per client address) within the window.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
+    #: Past the limit, a throttled source waits this long, doubled per further failure, up to the cap.
+    login_backoff_seconds: float = Field(default=2.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    #: Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For is believed. Empty: none.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: The audit chain's HMAC keyring: inline (VIGIL_AUDIT_KEY) or a file, created on first run.
+    audit_key: SecretStr | None = None
+    audit_key_file: str = "./vigil-audit.key"
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """`VIGIL_TRUSTED_PROXIES=10.0.0.5,10.1.0.0/16`; each entry must be an address or a network."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for entry in value or []:
+            ipaddress.ip_network(str(entry).strip(), strict=False)  # ValueError names the bad entry
+        return value
 
     @field_validator("priority_matrix")
     @classmethod

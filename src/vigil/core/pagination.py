@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, TypeDecorator, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from vigil.core.errors import Invalid
 
 T = TypeVar("T")
+#: NUL and lone surrogates cannot be stored or compared by PostgreSQL.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 @dataclass
@@ -39,14 +42,37 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if data["s"] != sort:
-            raise Invalid("cursor belongs to a different sort order; restart from the first page")
+            raise Invalid(
+                "cursor belongs to a different sort order; restart from the first page", field="cursor"
+            )
         key = data["k"]
         value = datetime.fromisoformat(key["v"]) if key["t"] == "dt" else key["v"]
         return value, uuid.UUID(data["id"])
     except Invalid:
         raise
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Invalid("malformed cursor") from exc
+        raise Invalid("malformed cursor", field="cursor") from exc
+
+
+def _check_key(column: InstrumentedAttribute[Any], value: Any) -> None:
+    """A cursor's key must have the sort column's type; a forged one is a 422, never a database error."""
+    col_type = column.type
+    if isinstance(col_type, TypeDecorator):
+        col_type = col_type.impl_instance
+    try:
+        expected = col_type.python_type
+    except NotImplementedError:  # pragma: no cover - every sortable column has a Python type
+        return
+    if expected is datetime:
+        ok = isinstance(value, datetime) and value.tzinfo is not None
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+    elif expected is str:
+        ok = isinstance(value, str) and len(value) <= 1000 and not _UNSTORABLE.search(value)
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        raise Invalid("malformed cursor", field="cursor")
 
 
 def keyset(
@@ -60,6 +86,7 @@ def keyset(
 ) -> Select[Any]:
     """Order by (column, id) and start strictly after `after`; fetch one extra row to detect a next page."""
     if after is not None:
+        _check_key(column, after[0])
         # A row-value comparison is an index range on both databases; the equivalent
         # `a < x OR (a = x AND id < y)` makes PostgreSQL filter every row before the cursor.
         key, bound = tuple_(column, id_column), tuple_(*after)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints
 
 NO_NUL = r"^[^\x00]*$"
 
@@ -29,6 +30,19 @@ Tag = Annotated[
 ]
 
 
+#: JSON booleans only: `0`, `1`, `"yes"` are refused rather than guessed.
+StrictBool = Annotated[bool, Strict()]
+
+_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _not_a_number(value: object) -> object:
+    """Pydantic reads numbers as Unix timestamps; a filter like `created_before=0.5` is a mistake."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("expected an ISO 8601 date or time, such as 2026-11-23 or 2026-11-23T09:30:00Z")
+    return value
+
+
 def _as_utc(value: datetime) -> datetime:
     """A time without an offset is read as UTC; others are converted to it."""
     if value.tzinfo is None:
@@ -40,4 +54,4 @@ def _as_utc(value: datetime) -> datetime:
 
 
 #: A point in time for filters: any ISO 8601 time, normalised to UTC (no offset means UTC).
-UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
+UtcTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_as_utc)]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from vigil.auth.schemas import TeamRef, UserRef
 from vigil.cmdb.schemas import CIRef
-from vigil.core.schemas import NO_NUL, LongText, Ref, RequiredText, ShortText, Tag, UtcTime
+from vigil.core.schemas import NO_NUL, LongText, Ref, RequiredText, ShortText, StrictBool, Tag, UtcTime
 from vigil.incidents.lifecycle import Action, Status
 from vigil.incidents.priority import Level, Priority
 
@@ -110,7 +110,9 @@ class CommentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     body: RequiredText
-    internal: bool = Field(default=False, description="True for a work note, hidden from the requester.")
+    internal: StrictBool = Field(
+        default=False, description="True for a work note, hidden from the requester."
+    )
 
 
 class CommentRead(BaseModel):
@@ -172,7 +174,7 @@ class CategoryCreate(BaseModel):
 class CategoryUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    active: bool
+    active: StrictBool
 
 
 class IncidentRef(BaseModel):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -22,12 +19,11 @@ from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
 from vigil.incidents import api as incidents_api
 from vigil.incidents import ui as incidents_ui
-from vigil.web import health, problems
+from vigil.web import edge, health, problems
 from vigil.web.deps import LoginRequired
 from vigil.web.templating import render_error
 
 STATIC = Path(__file__).parent / "static"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
@@ -39,12 +35,13 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
         description="Self-hosted ITIL 4 service management. Errors are RFC 9457 problem+json.",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(edge.reject_control_characters)],
     )
     app.state.db = db or Database(settings.database_url)
     app.state.settings = settings
     problems.install(app, render_error)
     app.exception_handler(LoginRequired)(_to_login)
-    app.middleware("http")(_request_context)
+    app.add_middleware(edge.Edge, trusted_proxies=settings.trusted_proxies)
     for router in (
         health.router,
         incidents_api.router,
@@ -69,18 +66,3 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
 def _to_login(request: Request, exc: Exception) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
-
-
-async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    incoming = request.headers.get("X-Request-ID", "")
-    request.state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    response = await call_next(request)
-    response.headers["X-Request-ID"] = request.state.request_id
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    if not request.url.path.startswith("/docs"):
-        response.headers.setdefault(
-            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
-        )
-    return response

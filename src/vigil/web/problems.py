@@ -1,4 +1,7 @@
-"""RFC 9457 problem+json for every API error; HTML error pages for the UI."""
+"""RFC 9457 problem+json for every API error; HTML error pages for the UI.
+
+Unexpected exceptions are not handled here but by `web.edge`, so their answer keeps every header.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from vigil.core.errors import VigilError
 
@@ -27,14 +31,26 @@ TITLES = {
 }
 
 
-def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for routers: each error code answered with problem+json."""
-    return {code: {"description": TITLES[code], "content": {PROBLEM: {}}} for code in codes}
+#: What any operation behind a token can answer: no or a bad token, a refused right, invalid input.
+SECURED = (401, 403, 422)
+
+
+def responses(*codes: int, public: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for routers: each error code answered with problem+json.
+
+    Secured routers (the default) always declare 401, 403 and 422, so clients get typed errors for them.
+    """
+    every = sorted(set(codes) | (set() if public else set(SECURED)))
+    return {code: {"description": TITLES[code], "content": {PROBLEM: {}}} for code in every}
+
+
+#: The problem `type` of a request that failed schema validation (as opposed to a domain rule).
+REQUEST_VALIDATION = "urn:vigil:problem:request-validation"
 
 
 def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
     body = {
-        "type": "about:blank",
+        "type": extra.pop("type", "about:blank"),
         "title": title,
         "status": status,
         "detail": detail,
@@ -47,7 +63,7 @@ def problem(request: Request, status: int, title: str, detail: str, **extra: Any
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
-def _respond(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
+def respond(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
     """problem+json for the API; the UI's error page everywhere else."""
     if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
         return problem(request, status, title, detail, **extra)
@@ -66,7 +82,10 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _vigil(request: Request, exc: VigilError) -> Response:
-    response = _respond(request, exc.status, exc.title, exc.detail, **exc.extra)
+    extra = dict(exc.extra)
+    if exc.status == 422 and "field" in extra and "errors" not in extra:
+        extra["errors"] = [{"field": extra["field"], "message": exc.detail}]  # one shape for every 422
+    response = respond(request, exc.status, exc.title, exc.detail, **extra)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="vigil"'
     return response
@@ -75,33 +94,49 @@ def _vigil(request: Request, exc: VigilError) -> Response:
 def _invalid(request: Request, exc: RequestValidationError) -> Response:
     errors = _validation_errors(exc)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
-    return _respond(request, 422, "Invalid input", detail, errors=errors)
+    return respond(request, 422, "Invalid input", detail, errors=errors, type=REQUEST_VALIDATION)
 
 
 def _http(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 400:  # FastAPI's answer to a body it cannot decode (not UTF-8, say)
+        errors = [{"field": "body", "message": "the request body is not valid UTF-8 JSON"}]
+        detail = "the request body is not valid UTF-8 JSON"
+        return respond(request, 422, "Invalid input", detail, errors=errors, type=REQUEST_VALIDATION)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-    return _respond(request, exc.status_code, title, str(exc.detail))
+    response = respond(request, exc.status_code, title, str(exc.detail))
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
+    return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts at this path (Starlette names only the first route's)."""
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 def _stale(request: Request, exc: StaleDataError) -> Response:
-    return _respond(
+    return respond(
         request, 409, "Conflict", "the record was changed by someone else meanwhile; reload and retry"
     )
 
 
 def _integrity(request: Request, exc: IntegrityError) -> Response:
     log.warning("integrity error on %s: %s", request.url.path, type(exc.orig).__name__)
-    return _respond(request, 409, "Conflict", "the change conflicts with existing data; reload and retry")
+    return respond(request, 409, "Conflict", "the change conflicts with existing data; reload and retry")
 
 
 def _operational(request: Request, exc: OperationalError) -> Response:
     log.error("database unavailable on %s: %s", request.url.path, type(exc.orig).__name__)
-    return _respond(request, 503, "Service unavailable", "the database is unavailable; retry shortly")
-
-
-def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s", request.url.path)
-    return _respond(request, 500, "Internal error", "an unexpected error occurred; it has been logged")
+    return respond(request, 503, "Service unavailable", "the database is unavailable; retry shortly")
 
 
 HANDLERS: dict[type[Exception], Callable[..., Response]] = {
@@ -111,7 +146,6 @@ HANDLERS: dict[type[Exception], Callable[..., Response]] = {
     StaleDataError: _stale,
     IntegrityError: _integrity,
     OperationalError: _operational,
-    Exception: _unexpected,
 }
 
 

@@ -60,10 +60,13 @@ def get(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> Incident:
 
 def _requester(session: Session, actor: Actor, ref: str | None) -> User:
     if ref is not None:
-        user = auth_service.resolve_user(session, ref)
-        if user.id != actor.user_id:
-            policy.require(actor, "incident.create_for_other")
-        return user
+        if not policy.can(actor, "incident.create_for_other"):
+            # Decide "is this me?" before looking anyone else up, so the answer reveals no one.
+            me = auth_service.get_user(session, actor.user_id) if actor.user_id else None
+            if me is None or ref.strip().lower() not in (me.email.lower(), str(me.id)):
+                policy.require(actor, "incident.create_for_other")
+            return me  # type: ignore[return-value]
+        return auth_service.resolve_user(session, ref)
     if actor.user_id is None:
         raise Invalid(
             "a requester is required: no user is acting (create an administrator with `vigil user create`)",

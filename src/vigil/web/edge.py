@@ -1,0 +1,238 @@
+"""The HTTP edge: request ids, trusted-proxy addresses, security headers, control-character checks, and
+a last-resort 500 answered inside the middleware (so it keeps every header and leaks nothing to the log).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any, get_origin
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vigil.core.errors import Invalid
+from vigil.web import problems
+
+log = logging.getLogger("vigil.web")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: In a path segment, a query value or a header nothing below U+0020 (nor DEL) makes sense.
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+#: In free text (JSON and form values) tabs and line breaks are fine; NUL and the rest are not.
+_BAD_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: Headers whose values Vigil stores or compares.
+_CHECKED_HEADERS = ("idempotency-key", "if-match")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(entries: Iterable[str]) -> list[Network]:
+    """`VIGIL_TRUSTED_PROXIES` entries (addresses or CIDR networks); a bad entry stops the start."""
+    networks = []
+    for entry in entries:
+        for part in entry.split(","):
+            if part.strip():
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+    return networks
+
+
+def _trusted(host: str, networks: list[Network]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in net for net in networks)
+
+
+def client_address(peer: str, forwarded_for: str | None, networks: list[Network]) -> str:
+    """The client's address: the peer, unless the peer is a trusted proxy; then the right-most address
+    in X-Forwarded-For that is not itself a trusted proxy (the left part is client-supplied)."""
+    if not forwarded_for or not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # garbage in the header: believe only the connection
+    return hops[0] if hops else peer
+
+
+class Edge:
+    """Pure ASGI middleware; it runs around every route, error handler and static file."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: list[str] | None = None) -> None:
+        self.app = app
+        self.networks = parse_networks(trusted_proxies or [])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        self._apply_proxy(scope, headers)
+        path = scope["path"]
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                _security_headers(MutableHeaders(scope=message), path, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:  # answered here, inside the middleware, so the headers are kept
+            log.error("unhandled %s on %s (request %s)", type(exc).__name__, path, request_id)
+            if started:
+                return  # the body was under way: nothing sensible can follow; the connection ends
+            response = _internal_error(scope)
+            await response(scope, receive, send_with_headers)
+
+    def _apply_proxy(self, scope: Scope, headers: dict[str, str]) -> None:
+        client = scope.get("client")
+        if not client or not self.networks:
+            return
+        peer = str(client[0])
+        address = client_address(peer, headers.get("x-forwarded-for"), self.networks)
+        if address != peer:
+            scope["client"] = (address, 0)
+            proto = headers.get("x-forwarded-proto", "").strip().lower()
+            if proto in ("http", "https"):
+                scope["scheme"] = proto
+
+
+def _security_headers(headers: MutableHeaders, path: str, request_id: str) -> None:
+    headers["X-Request-ID"] = request_id
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if path.startswith("/docs"):
+        # Swagger UI's page runs an inline script and loads its assets from a CDN.
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+            "https://fastapi.tiangolo.com; frame-ancestors 'none'",
+        )
+    else:
+        headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        )
+    if not path.startswith("/static/"):
+        # Pages and API answers are per user (an account page shows a new token's secret once).
+        headers.setdefault("Cache-Control", "no-store")
+
+
+def _internal_error(scope: Scope) -> Any:
+    return problems.respond(
+        Request(scope), 500, "Internal error", "an unexpected error occurred; it has been logged"
+    )
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a JSON document (keys too), with the dotted path of the field holding it."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield child, str(key)
+            yield from _walk(item, child)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, f"{path}.{i}" if path else str(i))
+
+
+def _refuse(field: str) -> Invalid:
+    return Invalid(f"{field}: control characters (such as NUL) are not allowed here", field=field)
+
+
+async def reject_control_characters(request: Request) -> None:
+    """An app-wide dependency: NUL and other control characters in any path parameter, query value,
+    stored header or body field are a 422 naming the field (PostgreSQL cannot store NUL at all)."""
+    _check_request_line(request)
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        await _check_json(request)
+    elif content_type == "application/x-www-form-urlencoded":
+        form = await request.form()
+        for name, value in form.multi_items():
+            if isinstance(value, str) and (_BAD_IN_TEXT.search(name) or _BAD_IN_TEXT.search(value)):
+                raise _refuse(name)
+
+
+def _check_request_line(request: Request) -> None:
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and _ANY_CONTROL.search(value):
+            raise _refuse(name)
+    for name, value in request.query_params.multi_items():
+        if _ANY_CONTROL.search(name) or _ANY_CONTROL.search(value):
+            raise _refuse(name)
+    _check_query_names(request)
+    for name in _CHECKED_HEADERS:
+        value = request.headers.get(name)
+        if value is not None and _ANY_CONTROL.search(value):
+            raise _refuse(name)
+
+
+def _query_fields(route: Any) -> dict[str, bool]:
+    """The query parameters a route declares, each with whether it may repeat (a list)."""
+    fields: dict[str, bool] = {}
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        stack.extend(dependant.dependencies)
+        for param in dependant.query_params:
+            annotation = param.field_info.annotation
+            model_fields = getattr(annotation, "model_fields", None)
+            if model_fields is not None:  # a filter model given as `Annotated[XFilter, Query()]`
+                for name, info in model_fields.items():
+                    fields[info.alias or name] = _is_list(info.annotation)
+            else:
+                fields[param.alias] = _is_list(annotation)
+    return fields
+
+
+def _is_list(annotation: Any) -> bool:
+    return "list[" in str(annotation).lower() or get_origin(annotation) is list
+
+
+def _check_query_names(request: Request) -> None:
+    """A query parameter the operation does not have, or a single one given twice, is a 422 rather
+    than silently ignored or overwritten (a typo such as `?stauts=open` would otherwise list everything)."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant") or not request.url.path.startswith("/api/"):
+        return  # pages read their own query strings and tolerate extra ones (?next=, ?changed=1)
+    fields = _query_fields(route)
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name not in fields:
+            raise Invalid(f"{name}: unknown query parameter", field=name)
+        if name in seen and not fields[name]:
+            raise Invalid(f"{name}: given more than once", field=name)
+        seen.add(name)
+
+
+async def _check_json(request: Request) -> None:
+    body = await request.body()
+    try:
+        document = json.loads(body) if body else None
+    except ValueError:
+        return  # malformed JSON: the route's own parsing answers it
+    for field, text in _walk(document, ""):
+        if _BAD_IN_TEXT.search(text):
+            raise _refuse(field or "body")

@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-HOST   ?= 127.0.0.1
-PORT   ?= 8000
+# HOST and PORT override VIGIL_HOST and VIGIL_PORT for one run (`make run PORT=9000`); unset, vigil reads those.
+HOST   ?=
+PORT   ?=
 
-.PHONY: run demo test lint typecheck migrate install dev bench clean
+.PHONY: run demo test fuzz lint typecheck migrate install dev bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vigil needs Python >= 3.11"'
@@ -27,7 +28,7 @@ migrate: install
 	$(BIN)/vigil db upgrade
 
 run: migrate
-	$(BIN)/vigil serve --host $(HOST) --port $(PORT)
+	$(BIN)/vigil serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 demo: migrate
 	$(BIN)/vigil demo
@@ -41,6 +42,10 @@ typecheck: dev
 
 test: lint typecheck
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The API fuzzer per role with many more examples than `make test` runs (a nightly job, ~30-60 min).
+fuzz: dev
+	VIGIL_FUZZ_EXAMPLES=$${VIGIL_FUZZ_EXAMPLES:-300} $(BIN)/pytest -q tests/test_openapi_fuzz.py -p no:cacheprovider
 
 bench: dev
 	$(BIN)/python -m bench.run

@@ -424,3 +424,22 @@ def test_get_by_number_is_case_insensitive_and_unknown_is_not_found(session: Ses
     assert service.get(session=session, actor=admin, ref=str(inc.id)).id == inc.id
     with pytest.raises(NotFound):
         service.get(session=session, actor=admin, ref="INC-999999")
+
+
+def test_a_parent_the_actor_cannot_see_is_not_shown(session: Session, admin: Actor) -> None:
+    """Related records load through their own visibility: a requester never learns the number or title
+    of a master incident they may not see, in the read model, in lists or in the timeline."""
+    requester = actor(session, make_user(session, admin, Role.REQUESTER))
+    master = make_incident(session, admin, title="Secret outage in payroll")
+    mine = make_incident(session, requester, title="My laptop cannot reach payroll")
+    service.update(session=session, actor=admin, ref=mine.id, data=IncidentUpdate(parent=master.number))
+
+    assert service.to_read(service.get(session=session, actor=admin, ref=mine.id), admin).parent is not None
+    seen = service.to_read(service.get(session=session, actor=requester, ref=mine.id), requester)
+    assert seen.parent is None
+    page = service.list_incidents(session=session, actor=requester, filters=IncidentFilter())
+    assert [service.to_read(i, requester).parent for i in page.items] == [None]
+    changes = [e.changes for e in service.timeline(session=session, actor=requester, ref=mine.id)]
+    assert all(master.number not in str(c) for c in changes)
+    staff_changes = [e.changes for e in service.timeline(session=session, actor=admin, ref=mine.id)]
+    assert any(master.number in str(c) for c in staff_changes)

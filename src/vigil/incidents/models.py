@@ -68,6 +68,10 @@ class Incident(UUIDPk, Base):
     )
     parent: Mapped[Incident | None] = relationship(remote_side="Incident.id")
 
+    #: Not stored: whether the actor who loaded this incident may see its parent (set by the service,
+    #: through the parent's own visibility predicate). False until checked, so nothing leaks by default.
+    parent_visible: bool = False
+
     __mapper_args__ = {"version_id_col": version}
 
 

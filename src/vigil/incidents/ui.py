@@ -27,7 +27,7 @@ from vigil.incidents.schemas import (
     SortKey,
 )
 from vigil.incidents.service import categories
-from vigil.web.deps import Db, WebActor
+from vigil.web.deps import Db, FormBody, WebActor
 from vigil.web.templating import render
 
 router = APIRouter(prefix="/incidents", include_in_schema=False)
@@ -133,8 +133,8 @@ def _form_dict(form: Any, multi: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create(request: Request, db: Db, actor: WebActor) -> Response:
-    form = _form_dict(await request.form(), multi=("affected_cis", "tags"))
+def create(request: Request, db: Db, actor: WebActor, posted: FormBody) -> Response:
+    form = _form_dict(posted, multi=("affected_cis", "tags"))
     return _create(request, db, actor, form)
 
 
@@ -187,10 +187,10 @@ def _detail(
 
 
 @router.post("/{ref}/{action}", response_class=HTMLResponse)
-async def act(request: Request, ref: str, action: str, db: Db, actor: WebActor) -> Response:
+def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted: FormBody) -> Response:
     if action not in POST_ACTIONS:
         return _detail(request, db, actor, ref, error=f"unknown action {action!r}", status_code=404)
-    form = _form_dict(await request.form())
+    form = _form_dict(posted)
     try:
         with db.unit_of_work() as session:
             incident = _perform(session, actor, ref, action, form)

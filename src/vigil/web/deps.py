@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import FormData
 
 from vigil.auth import service as auth_service
 from vigil.core.actor import Actor
@@ -79,6 +80,12 @@ async def csrf_protect(request: Request, actor: Annotated[Actor, Depends(get_web
     return actor
 
 
+async def read_form(request: Request) -> FormData:
+    """The posted form, read in the event loop so the (sync) route itself runs in the thread pool."""
+    return await request.form()
+
+
 Db = Annotated[Database, Depends(get_db)]
+FormBody = Annotated[FormData, Depends(read_form)]
 ApiActor = Annotated[Actor, Depends(get_api_actor)]
 WebActor = Annotated[Actor, Depends(csrf_protect)]

@@ -47,7 +47,9 @@ def to_read(incident: Incident, actor: Actor | None = None) -> IncidentRead:
         resolution_code=incident.resolution_code,
         resolution_notes=incident.resolution_notes,
         root_cause=incident.root_cause,
-        parent=IncidentRef.model_validate(incident.parent) if incident.parent else None,
+        parent=IncidentRef.model_validate(incident.parent)
+        if incident.parent and (actor is None or incident.parent_visible)
+        else None,
         tags=list(incident.tags or []),
         allowed_actions=[
             a

@@ -51,7 +51,19 @@ def load(session: Session, actor: Actor, ref: str | uuid.UUID, *, for_update: bo
     incident = session.scalars(stmt).one_or_none()
     if incident is None:
         raise NotFound(f"incident {ref} not found")
+    mark_visible_parents(session, actor, [incident])
     return incident
+
+
+def mark_visible_parents(session: Session, actor: Actor, incidents: list[Incident]) -> None:
+    """Set `parent_visible` on each incident: its parent (duplicate-of) is shown only when `actor` may
+    see that incident too, decided by the parent's own `visible()` in one query for the whole page."""
+    ids = {i.parent_id for i in incidents if i.parent_id is not None}
+    shown: set[uuid.UUID] = set()
+    if ids:
+        shown = set(session.scalars(select(Incident.id).where(Incident.id.in_(ids), policy.visible(actor))))
+    for incident in incidents:
+        incident.parent_visible = incident.parent_id in shown
 
 
 def get(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> Incident:
@@ -83,6 +95,8 @@ def _parent(session: Session, actor: Actor, ref: str, incident: Incident | None)
         raise Invalid(
             f"{parent.number} is itself a duplicate of another incident; link to the master", field="parent"
         )
+    if incident is not None:
+        incident.parent_visible = True  # loaded through `load`, so visible to this actor
     return parent
 
 
@@ -116,6 +130,7 @@ def create(
         created_at=now,
         updated_at=now,
     )
+    incident.parent_visible = incident.parent is not None
     incident.number = numbering.next_number(session, "INC")
     session.add(incident)
     session.flush()
@@ -324,5 +339,6 @@ def list_incidents(*, session: Session, actor: Actor, filters: IncidentFilter) -
     rows = list(session.scalars(stmt))
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
+    mark_visible_parents(session, actor, rows)
     cursor = encode_cursor(sort, getattr(rows[-1], sort.lstrip("-")), rows[-1].id) if more and rows else None
     return Page(items=rows, next_cursor=cursor)

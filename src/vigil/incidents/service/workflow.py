@@ -136,11 +136,22 @@ def add_comment(
 _COMMENT_ACTIONS = frozenset({"incident.comment", "incident.work_note"})
 
 
+def _invisible_parents(session: Session, actor: Actor, records: list[audit.AuditRecord]) -> set[str]:
+    """Numbers of former or current parents named in the history that `actor` may not see."""
+    numbers = {v for r in records for v in r.changes.get("parent", []) if isinstance(v, str)}
+    if not numbers:
+        return set()
+    seen = session.scalars(select(Incident.number).where(Incident.number.in_(numbers), policy.visible(actor)))
+    return numbers - set(seen)
+
+
 def timeline(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> list[TimelineEntry]:
     """Comments, work notes (staff only) and every recorded change, oldest first."""
     incident = load(session, actor, ref)
     entries: list[TimelineEntry] = []
-    for rec in audit.for_object(session, "incident", incident.id):
+    records = audit.for_object(session, "incident", incident.id)
+    hide = _invisible_parents(session, actor, records)
+    for rec in records:
         if rec.action in _COMMENT_ACTIONS:
             continue  # the comment itself is shown below
         kind = (
@@ -148,10 +159,11 @@ def timeline(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> list[Ti
             if rec.action == "incident.create"
             else (TimelineKind.CHANGE if rec.action == "incident.update" else TimelineKind.TRANSITION)
         )
+        changes = rec.changes
+        if "parent" in changes and hide:
+            changes = {**changes, "parent": [None if v in hide else v for v in changes["parent"]]}
         entries.append(
-            TimelineEntry(
-                at=rec.occurred_at, kind=kind, actor=rec.actor_name, action=rec.action, changes=rec.changes
-            )
+            TimelineEntry(at=rec.occurred_at, kind=kind, actor=rec.actor_name, action=rec.action, changes=changes)
         )
     stmt = select(IncidentComment).where(IncidentComment.incident_id == incident.id)
     if not policy.can(actor, "incident.read_work_notes"):

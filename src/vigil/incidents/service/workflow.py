@@ -163,7 +163,9 @@ def timeline(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> list[Ti
         if "parent" in changes and hide:
             changes = {**changes, "parent": [None if v in hide else v for v in changes["parent"]]}
         entries.append(
-            TimelineEntry(at=rec.occurred_at, kind=kind, actor=rec.actor_name, action=rec.action, changes=changes)
+            TimelineEntry(
+                at=rec.occurred_at, kind=kind, actor=rec.actor_name, action=rec.action, changes=changes
+            )
         )
     stmt = select(IncidentComment).where(IncidentComment.incident_id == incident.id)
     if not policy.can(actor, "incident.read_work_notes"):

@@ -7,9 +7,12 @@ inc = v.incidents.create(title="API gateway 503s", impact="high", urgency="high"
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from vigil.client import Vigil  # noqa: E402  (the facade needs __version__-free modules only)
+if TYPE_CHECKING:
+    from vigil.client import Vigil
 
 
 def connect(url: str, *, user: str | None = None, migrate: bool = True) -> Vigil:
@@ -17,7 +20,17 @@ def connect(url: str, *, user: str | None = None, migrate: bool = True) -> Vigil
 
     Calls act as `user` (an email) with that user's rights, or as the first administrator.
     """
+    from vigil.client import Vigil  # imported on first use: `import vigil.core.clock` stays light
+
     return Vigil(url, migrate=migrate, user=user)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Vigil":
+        from vigil.client import Vigil
+
+        return Vigil
+    raise AttributeError(f"module 'vigil' has no attribute {name!r}")
 
 
 __all__ = ["Vigil", "__version__", "connect"]

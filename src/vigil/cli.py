@@ -12,24 +12,21 @@ import uvicorn
 from vigil import demo as demo_data
 from vigil import domains
 from vigil import migrate as migrations
-from vigil.auditlog import cli as auditlog_cli
-from vigil.auth import cli as auth_cli
 from vigil.auth import service as auth_service
 from vigil.cli_support import database_url, fail, get_db, state
+from vigil.core import registry
 from vigil.core.config import get_settings
 from vigil.core.db import make_engine
 from vigil.core.errors import VigilError
 from vigil.core.jobs import worker as job_worker
-from vigil.incidents import cli as incidents_cli
 from vigil.web.app import create_app
 
 app = typer.Typer(no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(incidents_cli.app, name="incident")
-app.add_typer(auth_cli.user_app, name="user")
-app.add_typer(auth_cli.token_app, name="token")
-app.add_typer(auditlog_cli.app, name="audit")
+for _domain in domains.register():
+    for _name, _path in _domain.cli:
+        app.add_typer(registry.resolve(_path), name=_name)
 
 
 def is_loopback(host: str) -> bool:

@@ -2,48 +2,21 @@
 
 from __future__ import annotations
 
-import builtins
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from vigil import domains
 from vigil import migrate as migrations
 from vigil.auth import service as auth_service
+from vigil.core import registry
 from vigil.core.actor import Actor, Channel
 from vigil.core.config import get_settings
 from vigil.core.db import Database
-from vigil.core.errors import Invalid
 from vigil.core.jobs import worker
-from vigil.incidents import service as incidents
-from vigil.incidents.schemas import (
-    CommentCreate,
-    CommentRead,
-    IncidentCreate,
-    IncidentFilter,
-    IncidentNote,
-    IncidentPage,
-    IncidentRead,
-    IncidentReopen,
-    IncidentResolve,
-    IncidentUpdate,
-    TimelineEntry,
-)
 
-M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
-
-
-def _parse(model: type[M], data: dict[str, Any], *, keep_none: bool = False) -> M:
-    """Validate keyword arguments into a schema; None means "not given" unless `keep_none` (updates)."""
-    try:
-        return model.model_validate(data if keep_none else {k: v for k, v in data.items() if v is not None})
-    except ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise Invalid(fields) from exc
 
 
 class Vigil:
@@ -59,7 +32,17 @@ class Vigil:
             auth_service.ensure_first_admin(session, get_settings().admin_email, None, generate=False)
         self._user = user
         domains.load()
-        self.incidents = Incidents(self)
+        self.facets: dict[str, Any] = {}
+        for domain in registry.domains():
+            if domain.facet is not None:  # e.g. `v.incidents`
+                name, path = domain.facet
+                self.facets[name] = registry.resolve(path)(self)
+
+    def __getattr__(self, name: str) -> Any:
+        facets = self.__dict__.get("facets", {})
+        if name in facets:
+            return facets[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def actor(self, session: Session) -> Actor:
         """Calls act as `user` (an email), else the first administrator: the rules apply to them."""
@@ -81,95 +64,3 @@ class Vigil:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class Incidents:
-    """`v.incidents`: create, read, list and move incidents through their lifecycle."""
-
-    def __init__(self, client: Vigil) -> None:
-        self._c = client
-
-    def create(self, **fields: Any) -> IncidentRead:
-        data = _parse(IncidentCreate, fields)
-        return self._c.call(
-            lambda s, a: incidents.to_read(incidents.create(session=s, actor=a, data=data), a)
-        )
-
-    def get(self, ref: str | uuid.UUID) -> IncidentRead:
-        return self._c.call(lambda s, a: incidents.to_read(incidents.get(session=s, actor=a, ref=ref), a))
-
-    def list(self, **filters: Any) -> IncidentPage:
-        f = _parse(IncidentFilter, filters)
-
-        def run(s: Session, a: Actor) -> IncidentPage:
-            page = incidents.list_incidents(session=s, actor=a, filters=f)
-            return IncidentPage(
-                items=[incidents.to_read(i, a) for i in page.items], next_cursor=page.next_cursor
-            )
-
-        return self._c.call(run)
-
-    def iterate(self, **filters: Any) -> Iterator[IncidentRead]:
-        """Every matching incident, page by page."""
-        cursor = None
-        while True:
-            page = self.list(**filters, cursor=cursor)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
-
-    def update(self, ref: str | uuid.UUID, **fields: Any) -> IncidentRead:
-        data = _parse(IncidentUpdate, fields, keep_none=True)
-        return self._c.call(
-            lambda s, a: incidents.to_read(incidents.update(session=s, actor=a, ref=str(ref), data=data), a)
-        )
-
-    def _simple(self, action: str, ref: str | uuid.UUID, note: str | None) -> IncidentRead:
-        perform = getattr(incidents, action)
-        data = IncidentNote(note=note)
-        return self._c.call(
-            lambda s, a: incidents.to_read(perform(session=s, actor=a, ref=ref, data=data), a)
-        )
-
-    def acknowledge(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("acknowledge", ref, note)
-
-    def hold(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("hold", ref, note)
-
-    def resume(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("resume", ref, note)
-
-    def close(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("close", ref, note)
-
-    def cancel(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("cancel", ref, note)
-
-    def resolve(
-        self, ref: str | uuid.UUID, notes: str, code: str = "fixed", root_cause: str | None = None
-    ) -> IncidentRead:
-        data = _parse(
-            IncidentResolve, {"resolution_notes": notes, "resolution_code": code, "root_cause": root_cause}
-        )
-        return self._c.call(
-            lambda s, a: incidents.to_read(incidents.resolve(session=s, actor=a, ref=ref, data=data), a)
-        )
-
-    def reopen(self, ref: str | uuid.UUID, reason: str) -> IncidentRead:
-        data = _parse(IncidentReopen, {"reason": reason})
-        return self._c.call(
-            lambda s, a: incidents.to_read(incidents.reopen(session=s, actor=a, ref=ref, data=data), a)
-        )
-
-    def comment(self, ref: str | uuid.UUID, body: str, *, internal: bool = False) -> CommentRead:
-        data = _parse(CommentCreate, {"body": body, "internal": internal})
-        return self._c.call(
-            lambda s, a: CommentRead.model_validate(
-                incidents.add_comment(session=s, actor=a, ref=ref, data=data)
-            )
-        )
-
-    def timeline(self, ref: str | uuid.UUID) -> builtins.list[TimelineEntry]:
-        return self._c.call(lambda s, a: incidents.timeline(session=s, actor=a, ref=ref))

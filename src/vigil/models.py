@@ -1,21 +1,12 @@
-"""Imports every domain's tables so `Base.metadata` is complete (Alembic and the test suite use it)."""
+"""Every domain's tables on one `Base.metadata` (Alembic and the test suite use it)."""
 
-from vigil.auth import models as auth_models
-from vigil.cmdb import models as cmdb_models
-from vigil.core import audit, idempotency, numbering
+from vigil import domains
+from vigil.core import registry
 from vigil.core.db import Base
-from vigil.core.jobs import models as job_models
-from vigil.incidents import models as incident_models
+
+domains.register()
+_modules = list(registry.objects("models"))  # importing a models module registers its tables
 
 metadata = Base.metadata
 
-__all__ = [
-    "auth_models",
-    "audit",
-    "cmdb_models",
-    "idempotency",
-    "incident_models",
-    "job_models",
-    "metadata",
-    "numbering",
-]
+__all__ = ["metadata"]

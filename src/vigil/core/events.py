@@ -19,6 +19,13 @@ def subscribe(event_type: type[Any], job_name: str) -> None:
         _subscribers[event_type.__name__].append(job_name)
 
 
+def unsubscribe_all(job_name: str) -> None:
+    """Stop delivering any event to `job_name` (tests that register a throwaway subscriber use this)."""
+    for names in _subscribers.values():
+        if job_name in names:
+            names.remove(job_name)
+
+
 def emit(session: Session, event: Any) -> int:
     """Enqueue one job per subscriber, in the caller's transaction; returns how many were enqueued."""
     payload = {"event": type(event).__name__, **_jsonable(dataclasses.asdict(event))}

@@ -10,15 +10,9 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from vigil import __version__, domains
-from vigil.auditlog import api as auditlog_api
-from vigil.auditlog import ui as auditlog_ui
-from vigil.auth import api as auth_api
-from vigil.auth import ui as auth_ui
-from vigil.cmdb import api as cmdb_api
+from vigil.core import registry
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
-from vigil.incidents import api as incidents_api
-from vigil.incidents import ui as incidents_ui
 from vigil.web import edge, health, problems
 from vigil.web.deps import LoginRequired
 from vigil.web.templating import render_error
@@ -42,18 +36,10 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     problems.install(app, render_error)
     app.exception_handler(LoginRequired)(_to_login)
     app.add_middleware(edge.Edge, trusted_proxies=settings.trusted_proxies)
-    for router in (
-        health.router,
-        incidents_api.router,
-        incidents_api.categories_router,
-        auth_api.router,
-        cmdb_api.router,
-        incidents_ui.router,
-        auth_ui.router,
-        auditlog_api.router,
-        auditlog_ui.router,
-    ):
-        app.include_router(router)
+    app.include_router(health.router)
+    for part in ("api", "ui"):  # every domain's REST endpoints, then its pages
+        for router in registry.objects(part):
+            app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)

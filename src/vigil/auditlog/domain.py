@@ -1,0 +1,10 @@
+"""The audit trail's parts: endpoints, the admin page and `vigil audit`."""
+
+from vigil.core.registry import Domain
+
+DOMAIN = Domain(
+    name="auditlog",
+    api=("vigil.auditlog.api:router",),
+    ui=("vigil.auditlog.ui:router",),
+    cli=(("audit", "vigil.auditlog.cli:app"),),
+)

@@ -1,0 +1,12 @@
+"""Identity's parts: tables, endpoints, pages, CLI groups and upkeep jobs."""
+
+from vigil.core.registry import Domain
+
+DOMAIN = Domain(
+    name="auth",
+    models=("vigil.auth.models",),
+    api=("vigil.auth.api:router",),
+    ui=("vigil.auth.ui:router",),
+    cli=(("user", "vigil.auth.cli:user_app"), ("token", "vigil.auth.cli:token_app")),
+    jobs=("vigil.auth.jobs",),
+)

@@ -1,0 +1,9 @@
+"""The core's own tables and upkeep jobs, declared like a domain's."""
+
+from vigil.core.registry import Domain
+
+DOMAIN = Domain(
+    name="core",
+    models=("vigil.core.audit", "vigil.core.idempotency", "vigil.core.numbering", "vigil.core.jobs.models"),
+    jobs=("vigil.core.idempotency",),
+)

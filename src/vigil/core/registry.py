@@ -1,0 +1,86 @@
+"""The domain registry: each domain declares its parts once; the app, CLI, library, worker and Alembic
+read them from here instead of naming every domain themselves.
+
+Parts are named as import paths ("vigil.incidents.api:router"), imported only by the face that needs
+them: `import vigil.core.clock` loads no domain, and the CLI never imports Jinja or FastAPI routers it
+does not serve.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from vigil.core import events
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Deliver every `event` ("module:Class") to the job handler `job` (a durable job per event)."""
+
+    event: str
+    job: str
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Everything Vigil needs to know about one domain package."""
+
+    name: str
+    #: Modules whose import registers tables on `Base.metadata`.
+    models: tuple[str, ...] = ()
+    #: FastAPI routers ("module:attribute"): REST endpoints, then web pages.
+    api: tuple[str, ...] = ()
+    ui: tuple[str, ...] = ()
+    #: CLI command groups: (command name, "module:typer_app").
+    cli: tuple[tuple[str, str], ...] = ()
+    #: Modules whose import registers job handlers and periodic tasks.
+    jobs: tuple[str, ...] = ()
+    #: Event subscriptions, delivered as durable jobs.
+    subscriptions: tuple[Subscription, ...] = ()
+    #: The library facade's attribute: (name on `Vigil`, "module:class" taking the `Vigil` instance).
+    facet: tuple[str, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_domains: dict[str, Domain] = {}
+
+
+def register(domain: Domain) -> Domain:
+    """Add (or replace) a domain. Registering twice with the same name is harmless."""
+    _domains[domain.name] = domain
+    return domain
+
+
+def unregister(name: str) -> None:
+    _domains.pop(name, None)
+
+
+def domains() -> list[Domain]:
+    """Registered domains, in registration order (lower layers first)."""
+    return list(_domains.values())
+
+
+def resolve(path: str) -> Any:
+    """Import "package.module:attribute" (or a bare module path) and return it."""
+    module_name, _, attribute = path.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute) if attribute else module
+
+
+def objects(part: str) -> Iterator[Any]:
+    """Every object of one kind of part ("api", "ui", "models", "jobs") across the domains."""
+    for domain in domains():
+        for path in getattr(domain, part):
+            yield resolve(path)
+
+
+def load_jobs() -> None:
+    """Import every domain's job modules and subscribe its event handlers (idempotent)."""
+    for domain in domains():
+        for path in domain.jobs:
+            resolve(path)
+        for sub in domain.subscriptions:
+            events.subscribe(resolve(sub.event), sub.job)

@@ -1,0 +1,13 @@
+"""Incident management's parts: tables, endpoints, pages, CLI, jobs and the library facet."""
+
+from vigil.core.registry import Domain
+
+DOMAIN = Domain(
+    name="incidents",
+    models=("vigil.incidents.models",),
+    api=("vigil.incidents.api:router", "vigil.incidents.api:categories_router"),
+    ui=("vigil.incidents.ui:router",),
+    cli=(("incident", "vigil.incidents.cli:app"),),
+    jobs=("vigil.incidents.jobs",),
+    facet=("incidents", "vigil.incidents.library:Incidents"),
+)

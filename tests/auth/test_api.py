@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from tests.factories.auth import api_token, make_user
+from vigil.auth import service as auth_service
 from vigil.auth.roles import Role
+from vigil.auth.schemas import UserCreate, UserUpdate
 from vigil.core.actor import Actor
 from vigil.core.db import Database
 from vigil.web.app import create_app
@@ -93,3 +96,72 @@ def test_requesters_cannot_probe_who_exists(db: Database, session: Session, admi
             assert c.get("/api/v1/tokens", params={"user": ref}).status_code == 403
         assert c.get("/api/v1/incidents", params={"assignment_group": "No such team"}).status_code == 200
         assert c.get("/api/v1/tokens", params={"user": requester.email}).status_code == 200
+
+
+def test_tokens_die_on_reset_and_disable_and_stay_dead(
+    api_client: TestClient, session: Session, admin: Actor
+) -> None:
+    user = make_user(session, admin)
+    first = {"Authorization": f"Bearer {api_token(session, user.id)}"}
+    assert api_client.get("/api/v1/me", headers=first).status_code == 200
+    r = api_client.post(f"/api/v1/users/{user.email}/password", json={"new_password": "reset by an admin"})
+    assert r.status_code == 204
+    assert api_client.get("/api/v1/me", headers=first).status_code == 401, "revoked by the reset"
+    second = {"Authorization": f"Bearer {api_token(session, user.id)}"}
+    assert api_client.get("/api/v1/me", headers=second).status_code == 200
+    assert api_client.patch(f"/api/v1/users/{user.id}", json={"active": False}).status_code == 200
+    assert api_client.get("/api/v1/me", headers=second).status_code == 401, "revoked by deactivation"
+    assert api_client.patch(f"/api/v1/users/{user.id}", json={"active": True}).json()["active"] is True
+    for headers in (first, second):
+        assert api_client.get("/api/v1/me", headers=headers).status_code == 401, "re-enabling revives none"
+
+
+def test_my_password_change_can_revoke_my_tokens(db: Database, session: Session, admin: Actor) -> None:
+    user = auth_service.create_user(
+        session=session,
+        actor=admin,
+        data=UserCreate(email="kim@example.com", display_name="Kim", password=SecretStr("first passphrase")),
+    )
+    mine = {"Authorization": f"Bearer {api_token(session, user.id)}"}
+    with TestClient(create_app(db)) as c:
+        change = {"current_password": "first passphrase", "new_password": "second passphrase"}
+        assert c.post("/api/v1/me/password", json=change, headers=mine).status_code == 204
+        assert c.get("/api/v1/me", headers=mine).status_code == 200, "tokens kept unless asked"
+        change = {
+            "current_password": "second passphrase",
+            "new_password": "third passphrase",
+            "revoke_tokens": "yes",
+        }
+        assert c.post("/api/v1/me/password", json=change, headers=mine).status_code == 422, "strict bool"
+        r = c.post("/api/v1/me/password", json={**change, "revoke_tokens": True}, headers=mine)
+        assert r.status_code == 204
+        assert c.get("/api/v1/me", headers=mine).status_code == 401
+
+
+def test_requesters_get_one_answer_whoever_exists(db: Database, session: Session, admin: Actor) -> None:
+    requester = make_user(session, admin, Role.REQUESTER)
+    existing, disabled = make_user(session, admin), make_user(session, admin)
+    auth_service.update_user(session=session, actor=admin, ref=disabled.email, data=UserUpdate(active=False))
+    with TestClient(create_app(db)) as c:
+        c.headers["Authorization"] = f"Bearer {api_token(session, requester.id)}"
+        refs = (existing.email, "nobody@example.com", disabled.email)
+        calls = (
+            lambda ref: c.post("/api/v1/tokens", json={"name": "x", "user": ref}),
+            lambda ref: c.post(f"/api/v1/users/{ref}/password", json={"new_password": "a new passphrase"}),
+            lambda ref: c.patch(f"/api/v1/users/{ref}", json={"display_name": "x"}),
+            lambda ref: c.get("/api/v1/tokens", params={"user": ref}),
+        )
+        for call in calls:
+            answers = {(r.status_code, r.json()["detail"]) for r in map(call, refs)}
+            assert len(answers) == 1 and next(iter(answers))[0] == 403, answers
+
+
+def test_strict_types_over_http(api_client: TestClient, session: Session, admin: Actor) -> None:
+    user = make_user(session, admin)
+    for bad in (0, 1, "false"):
+        assert api_client.patch(f"/api/v1/users/{user.id}", json={"active": bad}).status_code == 422
+    for days in ("90", 90.5):
+        assert (
+            api_client.post("/api/v1/tokens", json={"name": "x", "expires_in_days": days}).status_code == 422
+        )
+    assert api_client.post("/api/v1/tokens", json={"name": "x", "expires_in_days": 30}).status_code == 201

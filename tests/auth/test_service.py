@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,7 +15,7 @@ from vigil.auth import credentials
 from vigil.auth import service as auth_service
 from vigil.auth.models import ApiToken, LoginAttempt, User, UserSession
 from vigil.auth.roles import Role
-from vigil.auth.schemas import TokenCreate, UserCreate, UserUpdate
+from vigil.auth.schemas import PasswordChange, TokenCreate, UserCreate, UserUpdate
 from vigil.core.actor import Actor, Channel
 from vigil.core.audit import AuditRecord
 from vigil.core.config import Settings
@@ -128,7 +130,9 @@ def test_repeated_failures_are_throttled_per_account_and_address(
     for i in range(12):  # one address trying many accounts
         _login(session, f"guess{i}@example.com", "whatever whatever", ip="10.9.9.9")
     assert _login(session, "pat@example.com", PASSWORD, ip="10.9.9.9").throttled
-    assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 3 + 1 + 1 + 12 + 1
+    # Only checked attempts are stored: the two refused ones are in the audit log alone.
+    assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 3 + 1 + 12
+    assert len(_actions(session, "auth.login_failed")) == 3 + 1 + 12 + 1
 
 
 def test_sessions_expire_and_end_on_logout_disable_and_password_change(
@@ -246,3 +250,100 @@ def test_first_admin_and_operator(session: Session) -> None:
     assert auth_service.operator_actor(session, Channel.CLI).user_id == made[0].id
     with pytest.raises(Invalid):
         auth_service.operator_actor(session, Channel.CLI, "ghost@example.com")
+
+
+def _live_tokens(session: Session, user: User) -> int:
+    stmt = select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)
+    return session.scalar(stmt.where(ApiToken.revoked_at.is_(None))) or 0
+
+
+def test_an_admin_reset_and_deactivation_revoke_every_token(session: Session, admin: Actor) -> None:
+    user = _user_with_password(session, admin)
+    me = actor(session, user)
+    for name in ("ci", "laptop"):
+        auth_service.tokens.create(session=session, actor=me, data=TokenCreate(name=name))
+    auth_service.set_password(session=session, actor=admin, ref=user.email, new_password="reset by the admin")
+    assert _live_tokens(session, user) == 0
+    record = session.scalars(select(AuditRecord).where(AuditRecord.action == "token.revoke_all")).one()
+    assert record.object_id == str(user.id) and record.changes["reason"] == [None, "password_reset"]
+    assert len(record.changes["tokens"][1]) == 2
+    _, raw = auth_service.tokens.create(
+        session=session, actor=actor(session, user), data=TokenCreate(name="x")
+    )
+    auth_service.update_user(session=session, actor=admin, ref=user.email, data=UserUpdate(active=False))
+    auth_service.update_user(session=session, actor=admin, ref=user.email, data=UserUpdate(active=True))
+    assert auth_service.tokens.authenticate(session, raw) is None, "re-enabling brings no token back"
+    assert _live_tokens(session, user) == 0
+    reasons = session.scalars(
+        select(AuditRecord.changes).where(AuditRecord.action == "token.revoke_all").order_by(AuditRecord.id)
+    ).all()
+    assert [r["reason"][1] for r in reasons] == ["password_reset", "deactivated"]
+
+
+def test_changing_your_own_password_revokes_tokens_only_when_asked(session: Session, admin: Actor) -> None:
+    user = _user_with_password(session, admin)
+    me = actor(session, user)
+    _, raw = auth_service.tokens.create(session=session, actor=me, data=TokenCreate(name="ci"))
+    auth_service.set_password(
+        session=session, actor=me, ref=user.email, new_password="second passphrase", current_password=PASSWORD
+    )
+    assert auth_service.tokens.authenticate(session, raw) is not None, "kept by default"
+    auth_service.set_password(
+        session=session,
+        actor=me,
+        ref=str(user.id),
+        new_password="third passphrase!",
+        current_password="second passphrase",
+        revoke_tokens=True,
+    )
+    assert auth_service.tokens.authenticate(session, raw) is None
+    assert _actions(session, "token.revoke_all") == ["token.revoke_all"]
+
+
+def test_a_non_admin_cannot_tell_who_exists(session: Session, admin: Actor) -> None:
+    requester = make_user(session, admin, Role.REQUESTER)
+    existing, disabled = make_user(session, admin), make_user(session, admin)
+    auth_service.update_user(session=session, actor=admin, ref=disabled.email, data=UserUpdate(active=False))
+    me = actor(session, requester)
+    refs = [existing.email, "nobody@example.com", disabled.email, str(existing.id), str(disabled.id)]
+    calls = {
+        "token": lambda ref: auth_service.tokens.create(
+            session=session, actor=me, data=TokenCreate(name="x", user=ref)
+        ),
+        "password": lambda ref: auth_service.set_password(
+            session=session, actor=me, ref=ref, new_password="some new passphrase"
+        ),
+        "update": lambda ref: auth_service.update_user(
+            session=session, actor=me, ref=ref, data=UserUpdate(display_name="x")
+        ),
+        "list tokens": lambda ref: auth_service.tokens.list_for(session=session, actor=me, user=ref),
+    }
+    for name, call in calls.items():
+        messages = set()
+        for ref in refs:
+            with pytest.raises(Forbidden) as caught:
+                call(ref)
+            messages.add(caught.value.detail)
+        assert len(messages) == 1, name
+    token, _ = auth_service.tokens.create(
+        session=session, actor=me, data=TokenCreate(name="mine", user=f" {requester.email.upper()} ")
+    )
+    assert token.user_id == requester.id, "naming yourself is fine"
+
+
+@pytest.mark.parametrize(
+    ("schema", "payload"),
+    [
+        (UserUpdate, {"active": 0}),
+        (UserUpdate, {"active": "false"}),
+        (TokenCreate, {"name": "x", "expires_in_days": "90"}),
+        (TokenCreate, {"name": "x", "expires_in_days": 90.5}),
+        (TokenCreate, {"name": "x", "expires_in_days": True}),
+        (PasswordChange, {"new_password": "a long passphrase", "revoke_tokens": 1}),
+    ],
+)
+def test_auth_schemas_are_strict(schema: type[BaseModel], payload: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        schema.model_validate(payload)
+    with pytest.raises(ValidationError):
+        schema.model_validate_json(json.dumps(payload))

@@ -41,6 +41,7 @@ def change_my_password(data: PasswordChange, db: Db, actor: ApiActor) -> Respons
             ref=str(actor.user_id),
             new_password=data.new_password.get_secret_value(),
             current_password=current,
+            revoke_tokens=data.revoke_tokens,
         )
     return Response(status_code=204)
 
@@ -65,7 +66,7 @@ def update_user(ref: str, data: UserUpdate, db: Db, actor: ApiActor) -> UserRead
 
 @router.post("/users/{ref}/password", status_code=204)
 def reset_password(ref: str, data: PasswordChange, db: Db, actor: ApiActor) -> Response:
-    """Administrators set another user's password; that user's sessions end."""
+    """Administrators set another user's password; that user's sessions end and tokens are revoked."""
     with db.unit_of_work() as session:
         service.set_password(
             session=session,
@@ -73,6 +74,7 @@ def reset_password(ref: str, data: PasswordChange, db: Db, actor: ApiActor) -> R
             ref=ref,
             new_password=data.new_password.get_secret_value(),
             current_password=data.current_password.get_secret_value() if data.current_password else None,
+            revoke_tokens=data.revoke_tokens,
         )
     return Response(status_code=204)
 

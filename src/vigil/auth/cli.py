@@ -92,13 +92,13 @@ def _set_active(email: str, active: bool, database: str | None) -> None:
 
 @user_app.command("disable")
 def user_disable(email: str, database: str = DB_OPT) -> None:
-    """Disable a user: their sessions end and their tokens stop working at once."""
+    """Disable a user: their sessions end and every token of theirs is revoked at once."""
     _set_active(email, False, database)
 
 
 @user_app.command("enable")
 def user_enable(email: str, database: str = DB_OPT) -> None:
-    """Re-enable a disabled user."""
+    """Re-enable a disabled user (their revoked tokens stay revoked)."""
     _set_active(email, True, database)
 
 
@@ -110,7 +110,7 @@ def user_password(
     ),
     database: str = DB_OPT,
 ) -> None:
-    """Set a user's password (generated and printed once unless read from stdin); their sessions end."""
+    """Set a user's password (generated and printed once unless read from stdin); sessions end, tokens are revoked."""
     password, generated = _read_password(password_stdin)
     run(database, lambda s, a: service.set_password(session=s, actor=a, ref=email, new_password=password))
     typer.echo(f"password set for {email}" + (f" (shown once): {password}" if generated else ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,6 +25,9 @@ def validate_password(password: str) -> None:
         raise Invalid(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
     if len(set(password)) < 5:
         raise Invalid("that password is too repetitive", field="password")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in password):
+        # The login form treats these as a failed login, so a password holding one could never be used.
+        raise Invalid("a password cannot contain control characters", field="password")
 
 
 def hash_password(password: str) -> str:
@@ -37,6 +41,11 @@ def check_password(password: str, stored: str | None) -> bool:
         return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def rehash(password: str) -> str:
+    """A fresh hash of a password that just verified, with the current parameters (no policy re-check)."""
+    return _hasher.hash(password)
 
 
 def needs_rehash(stored: str) -> bool:

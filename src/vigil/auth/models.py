@@ -87,6 +87,7 @@ class LoginAttempt(Base):
     __table_args__ = (
         Index("ix_login_attempt_email_at", "email", "at"),
         Index("ix_login_attempt_ip_at", "ip", "at"),
+        Index("ix_login_attempt_device_at", "device", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -94,3 +95,5 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool]
     at: Mapped[datetime]
+    #: SHA-256 of the browser's device cookie when it presented one (known-good devices skip lockouts).
+    device: Mapped[str | None] = mapped_column(String(64))

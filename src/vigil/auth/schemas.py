@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, StrictBool, StrictInt
 
 from vigil.auth.roles import Role
 from vigil.core.schemas import NO_NUL
@@ -22,7 +22,7 @@ class UserRef(BaseModel):
 
 class UserRead(UserRef):
     role: Role
-    active: bool
+    active: StrictBool
 
 
 class UserCreate(BaseModel):
@@ -41,7 +41,8 @@ class UserUpdate(BaseModel):
 
     display_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
     role: Role | None = None
-    active: bool | None = None
+    #: Strict: 0, 1 or "false" are refused rather than read as a boolean.
+    active: StrictBool | None = None
 
 
 class PasswordChange(BaseModel):
@@ -49,6 +50,11 @@ class PasswordChange(BaseModel):
 
     current_password: SecretStr | None = Field(default=None, description="Required when changing your own.")
     new_password: SecretStr
+    revoke_tokens: StrictBool = Field(
+        default=False,
+        description="Changing your own password: also revoke all your API tokens. "
+        "An administrator's reset of another user's password always revokes them.",
+    )
 
 
 class Scope(StrEnum):
@@ -62,7 +68,7 @@ class TokenCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
     scope: Scope = Scope.READ
-    expires_in_days: int | None = Field(default=90, ge=1, le=3650, description="null for no expiry")
+    expires_in_days: StrictInt | None = Field(default=90, ge=1, le=3650, description="null for no expiry")
     user: str | None = Field(
         default=None, max_length=254, description="Administrators: create for this user."
     )

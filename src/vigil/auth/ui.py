@@ -20,6 +20,8 @@ from vigil.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Db, WebActor
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+#: A random secret per browser; a login from a known-good device is not held back by others' failures.
+DEVICE_COOKIE = "vigil_device"
 
 
 def _safe_next(target: str | None) -> str:
@@ -74,34 +76,54 @@ async def login(request: Request, db: Db) -> Response:
             next_=next_,
         )
     settings: Settings = request.app.state.settings
-    ip = request.client.host if request.client else "unknown"
     with db.unit_of_work() as session:
         result = service.sessions.login(
             session=session,
             email=email,
             password=password,
-            ip=ip,
+            ip=request.client.host if request.client else "unknown",
             user_agent=request.headers.get("user-agent"),
             settings=settings,
             request_id=request.state.request_id,
+            device=request.cookies.get(DEVICE_COOKIE),
+            replaces_session=request.cookies.get(SESSION_COOKIE),
         )
     if result.error or result.token is None:
-        return _login_page(
+        response = _login_page(
             request,
             error=result.error,
             email=email,
             status_code=429 if result.throttled else 401,
             next_=next_,
         )
-    response = RedirectResponse(_safe_next(next_), status_code=303)
+        if result.retry_after:
+            response.headers["Retry-After"] = str(result.retry_after)
+        return response
+    return _logged_in(request, result, _safe_next(next_), settings)
+
+
+def _logged_in(
+    request: Request, result: service.sessions.LoginResult, target: str, settings: Settings
+) -> Response:
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        result.token,
+        result.token or "",
         httponly=True,
         samesite="lax",
         secure=_secure(request),
         max_age=int(settings.session_hours * 3600),
         path="/",
+    )
+    # Marks this browser as a known-good device for the account; only the login form ever reads it.
+    response.set_cookie(
+        DEVICE_COOKIE,
+        result.device_token or "",
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=int(service.sessions.DEVICE_TRUST.total_seconds()),
+        path="/login",
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
@@ -148,6 +170,7 @@ async def change_password(request: Request, db: Db, actor: WebActor) -> Response
                 ref=str(actor.user_id),
                 new_password=new,
                 current_password=str(form.get("current_password", "")),
+                revoke_tokens=form.get("revoke_tokens") == "1",
             )
     except VigilError as exc:
         return _account(request, db, actor, status_code=exc.status, password_error=exc.detail)

@@ -1,11 +1,15 @@
-"""Web logins: rate-limited password checks, server-side sessions with a CSRF secret, logout."""
+"""Web logins: throttled password checks, known-good devices, server-side sessions with a CSRF secret."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from vigil.auth import credentials
@@ -15,8 +19,16 @@ from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.config import Settings
 
+log = logging.getLogger("vigil.auth")
+
 #: Deliberately identical for an unknown email, a wrong password and an inactive account.
 LOGIN_FAILED = "invalid email or password"
+#: A browser that logged in to an account within this long is a known-good device for that account.
+DEVICE_TRUST = timedelta(days=30)
+#: Many people may share one address (an office, a proxy), so its limit is this multiple of an account's.
+ADDRESS_FACTOR = 4
+#: Column sizes of `login_attempt` (and `user_session.ip`): every value written must fit them.
+EMAIL_SIZE, IP_SIZE, USER_AGENT_SIZE = 254, 64, 300
 
 
 @dataclass(frozen=True)
@@ -28,18 +40,110 @@ class LoginResult:
     csrf_token: str | None = None
     error: str | None = None
     throttled: bool = False
+    #: Whole seconds to wait before trying again, when throttled.
+    retry_after: int | None = None
+    #: A fresh device-cookie secret, set on every successful login.
+    device_token: str | None = None
 
 
-def _throttled(session: Session, email: str, ip: str, settings: Settings) -> bool:
-    since = clock.now() - timedelta(minutes=settings.login_window_minutes)
-    failures = (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
+@dataclass(frozen=True)
+class _Attempt:
+    """One attempt's inputs, made safe to store: every value fits its column and holds no control character."""
+
+    email: str  # the normalised email, or a digest of what was typed when it cannot be an email
+    ip: str
+    device: str | None  # SHA-256 of the device cookie presented, if any
+    lookup: bool  # the email may name an account
+    valid: bool  # the email and the password may be right
+
+
+@dataclass(frozen=True)
+class _Throttle:
+    key: str  # account, address or device
+    failures: int
+    wait: float
+
+
+def _unsafe(value: str) -> bool:
+    """Control characters (PostgreSQL refuses NUL in text) and lone surrogates (not encodable)."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+
+
+def fit(value: str, size: int) -> str:
+    """`value` when it fits a column of `size` characters and is safe to store, else a digest of it."""
+    if len(value) <= size and not _unsafe(value):
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest}"[:size]
+
+
+def _attempt(email: str, password: str, ip: str, device: str | None) -> _Attempt:
+    normal = email.strip().lower()
+    lookup = 0 < len(normal) <= EMAIL_SIZE and not _unsafe(normal)
+    valid = lookup and len(password) <= credentials.MAX_PASSWORD and not _unsafe(password)
+    known = bool(device) and len(device or "") <= 100 and not _unsafe(device or "")
+    return _Attempt(
+        email=fit(normal, EMAIL_SIZE),
+        ip=fit(ip, IP_SIZE),
+        device=credentials.digest(device) if known and device else None,
+        lookup=lookup,
+        valid=valid,
     )
-    by_email = session.scalar(failures.where(LoginAttempt.email == email)) or 0
-    by_ip = session.scalar(failures.where(LoginAttempt.ip == ip)) or 0
-    return by_email >= settings.login_max_failures or by_ip >= 4 * settings.login_max_failures
+
+
+def _trusted(session: Session, attempt: _Attempt) -> bool:
+    """A known-good device: it logged in to this very account within `DEVICE_TRUST`."""
+    if attempt.device is None:
+        return False
+    found = session.scalar(
+        select(LoginAttempt.id)
+        .where(
+            LoginAttempt.device == attempt.device,
+            LoginAttempt.email == attempt.email,
+            LoginAttempt.succeeded.is_(True),
+            LoginAttempt.at >= clock.now() - DEVICE_TRUST,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def backoff_seconds(excess: int, settings: Settings) -> float:
+    """The wait after `limit + excess` failures: the base, doubled per further failure, capped."""
+    return min(settings.login_backoff_seconds * 2.0 ** min(excess, 64), settings.login_backoff_max_seconds)
+
+
+def _backoff(
+    session: Session, key: str, condition: ColumnElement[bool], limit: int, settings: Settings
+) -> _Throttle | None:
+    """How long this source must still wait, from its checked failures in the window and the latest one."""
+    now = clock.now()
+    failures, last = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            condition,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at >= now - timedelta(minutes=settings.login_window_minutes),
+        )
+    ).one()
+    if failures < limit or last is None:
+        return None
+    wait = backoff_seconds(failures - limit, settings) - (now - last).total_seconds()
+    return _Throttle(key, int(failures), wait) if wait > 0 else None
+
+
+def _throttle(session: Session, attempt: _Attempt, trusted: bool, settings: Settings) -> _Throttle | None:
+    """The longest wait imposed on this attempt. A known-good device answers only for its own failures."""
+    limit = settings.login_max_failures
+    if trusted:
+        checks = [("device", LoginAttempt.device == attempt.device, limit)]
+    else:
+        untrusted = LoginAttempt.device.is_(None)  # failures on known-good devices count for those alone
+        checks = [
+            ("account", and_(LoginAttempt.email == attempt.email, untrusted), limit),
+            ("address", and_(LoginAttempt.ip == attempt.ip, untrusted), ADDRESS_FACTOR * limit),
+        ]
+    found = [t for key, cond, n in checks if (t := _backoff(session, key, cond, n, settings)) is not None]
+    return max(found, key=lambda t: t.wait, default=None)
 
 
 def login(
@@ -51,39 +155,86 @@ def login(
     user_agent: str | None,
     settings: Settings,
     request_id: str | None = None,
+    device: str | None = None,
+    replaces_session: str | None = None,
 ) -> LoginResult:
-    """Check a password and open a session. Responses and timing do not reveal whether the account exists."""
-    email = email.strip().lower()[:254]
-    throttled = _throttled(session, email, ip, settings)
-    user = session.scalars(select(User).where(func.lower(User.email) == email)).one_or_none()
-    # Always pay for one argon2 verification, even when throttled or the account is unknown.
-    ok = credentials.check_password(password, user.password_hash if user else None)
-    ok = ok and user is not None and user.active and not throttled
-    now = clock.now()
-    session.add(LoginAttempt(email=email, ip=ip[:64], succeeded=ok, at=now))
-    if not ok or user is None:
-        audit.record(
-            session,
-            anonymous(Channel.WEB, request_id),
-            action="auth.login_failed",
-            object_type="user",
-            object_id=email,
-            changes={"ip": [None, ip], "throttled": [None, throttled]},
-        )
-        message = "too many failed logins; wait a few minutes and try again" if throttled else LOGIN_FAILED
-        return LoginResult(error=message, throttled=throttled)
+    """Check a password and open a session. Responses and timing do not reveal whether the account exists.
+
+    `device` is the browser's device cookie, `replaces_session` its current session cookie (ended by a
+    successful login, whoever it belonged to).
+    """
+    attempt = _attempt(email, password, ip, device)
+    trusted = _trusted(session, attempt)
+    throttle = _throttle(session, attempt, trusted, settings)
+    if throttle is not None:
+        return _refuse(session, attempt, throttle, request_id)  # unchecked: does not extend the wait
+    user = None
+    if attempt.lookup:
+        user = session.scalars(select(User).where(func.lower(User.email) == attempt.email)).one_or_none()
+    # Exactly one argon2 verification for every checked attempt, even for an unknown account.
+    ok = credentials.check_password(password if attempt.valid else "", user.password_hash if user else None)
+    if not ok or not attempt.valid or user is None or not user.active:
+        return _fail(session, attempt, trusted, request_id)
     if user.password_hash and credentials.needs_rehash(user.password_hash):
-        user.password_hash = credentials.hash_password(password)
-    raw, csrf = start(session, user, ip=ip, user_agent=user_agent, settings=settings)
+        user.password_hash = credentials.rehash(password)
+    if replaces_session:
+        session.execute(
+            delete(UserSession).where(UserSession.token_hash == credentials.digest(replaces_session))
+        )
+    device_raw, device_digest = credentials.new_secret()
+    session.add(
+        LoginAttempt(email=attempt.email, ip=attempt.ip, succeeded=True, at=clock.now(), device=device_digest)
+    )
+    raw, csrf = start(session, user, ip=attempt.ip, user_agent=user_agent, settings=settings)
     audit.record(
         session,
         actor_for(user, Channel.WEB, request_id),
         action="auth.login",
         object_type="user",
         object_id=user.id,
-        changes={"ip": [None, ip]},
+        changes={"ip": [None, attempt.ip]},
     )
-    return LoginResult(user=user, token=raw, csrf_token=csrf)
+    return LoginResult(user=user, token=raw, csrf_token=csrf, device_token=device_raw)
+
+
+def _refuse(session: Session, attempt: _Attempt, throttle: _Throttle, request_id: str | None) -> LoginResult:
+    wait = max(1, math.ceil(throttle.wait))
+    log.warning(
+        "login throttled by %s: %d failures in the window, wait %d s (address %s)",
+        throttle.key,
+        throttle.failures,
+        wait,
+        attempt.ip,
+    )
+    _audit_failure(session, attempt, request_id, wait=wait)
+    return LoginResult(
+        error=f"too many failed logins; try again in {wait} seconds", throttled=True, retry_after=wait
+    )
+
+
+def _fail(session: Session, attempt: _Attempt, trusted: bool, request_id: str | None) -> LoginResult:
+    session.add(
+        LoginAttempt(
+            email=attempt.email,
+            ip=attempt.ip,
+            succeeded=False,
+            at=clock.now(),
+            device=attempt.device if trusted else None,  # a known-good device's failures count for it alone
+        )
+    )
+    _audit_failure(session, attempt, request_id, wait=0)
+    return LoginResult(error=LOGIN_FAILED)
+
+
+def _audit_failure(session: Session, attempt: _Attempt, request_id: str | None, *, wait: int) -> None:
+    audit.record(
+        session,
+        anonymous(Channel.WEB, request_id),
+        action="auth.login_failed",
+        object_type="user",
+        object_id=attempt.email,
+        changes={"ip": [None, attempt.ip], "throttled": [None, wait > 0], "wait": [None, wait]},
+    )
 
 
 def start(
@@ -101,8 +252,8 @@ def start(
             created_at=now,
             expires_at=now + timedelta(hours=settings.session_hours),
             last_seen_at=now,
-            ip=ip[:64],
-            user_agent=(user_agent or "")[:300],
+            ip=fit(ip, IP_SIZE),
+            user_agent="".join(c for c in user_agent or "" if not _unsafe(c))[:USER_AGENT_SIZE],
         )
     )
     session.flush()
@@ -131,7 +282,8 @@ def logout(*, session: Session, actor: Actor, raw: str) -> None:
     audit.record(session, actor, action="auth.logout", object_type="user", object_id=actor.user_id)
 
 
-def purge_expired(session: Session, keep_attempts: timedelta = timedelta(days=30)) -> None:
+def purge_expired(session: Session, keep_attempts: timedelta = DEVICE_TRUST) -> None:
+    """Drop expired sessions and old login attempts (kept as long as they make a device known-good)."""
     now = clock.now()
     session.execute(delete(UserSession).where(UserSession.expires_at <= now))
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - keep_attempts))

@@ -12,7 +12,7 @@ from vigil.auth import credentials
 from vigil.auth.models import ApiToken, User
 from vigil.auth.roles import Role
 from vigil.auth.schemas import Scope, TokenCreate
-from vigil.auth.service.users import actor_for, resolve_user
+from vigil.auth.service.users import actor_for, own_account, resolve_user
 from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.errors import Forbidden, NotFound
@@ -25,11 +25,12 @@ def create(*, session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiTok
     """A new token for yourself (or, as an administrator, for anyone); returns it and its one-time secret."""
     if actor.user_id is None and data.user is None:
         raise Forbidden("name the user the token is for")
-    owner = resolve_user(session, data.user) if data.user else session.get(User, actor.user_id)
-    if owner is None:
-        raise NotFound("user not found")
-    if owner.id != actor.user_id and Role.ADMIN not in actor.roles:
+    owner = own_account(session, actor, data.user) if data.user else session.get(User, actor.user_id)
+    if owner is None and Role.ADMIN not in actor.roles:
+        # Refused before looking anyone up, so the answer reveals no one's existence or state.
         raise Forbidden("only administrators create tokens for other users")
+    if owner is None:
+        owner = resolve_user(session, data.user or "")
     if data.scope is Scope.ADMIN and owner.role != Role.ADMIN:
         raise Forbidden("only administrators may hold a token with the admin scope")
     if actor.scopes is not None and data.scope not in actor.scopes:
@@ -63,10 +64,9 @@ def list_for(*, session: Session, actor: Actor, user: str | None = None) -> list
     owner_id = actor.user_id
     if user is not None and Role.ADMIN in actor.roles:
         owner_id = resolve_user(session, user, include_inactive=True).id
-    elif user is not None:  # decide without looking anyone up, so the answer reveals no one's existence
-        me = session.get(User, actor.user_id)
-        if me is None or user.strip().lower() not in (me.email, str(me.id)):
-            raise Forbidden("only administrators list other users' tokens")
+    elif user is not None and own_account(session, actor, user) is None:
+        # Decided without looking anyone up, so the answer reveals no one's existence.
+        raise Forbidden("only administrators list other users' tokens")
     stmt = select(ApiToken).where(ApiToken.user_id == owner_id).order_by(ApiToken.created_at.desc())
     return list(session.scalars(stmt))
 

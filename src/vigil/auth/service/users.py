@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.auth import credentials
-from vigil.auth.models import Team, User, UserSession
+from vigil.auth.models import ApiToken, Team, User, UserSession
 from vigil.auth.roles import STAFF, Role
 from vigil.auth.schemas import TeamCreate, UserCreate, UserUpdate
 from vigil.core import audit, clock
@@ -129,7 +129,10 @@ def ensure_first_admin(
 
 
 def update_user(*, session: Session, actor: Actor, ref: str, data: UserUpdate) -> User:
-    """Change a user's name, role or active flag. Deactivation ends every session at once."""
+    """Change a user's name, role or active flag. Deactivation ends every session and revokes every token.
+
+    Re-enabling brings neither back: the user logs in again and makes new tokens.
+    """
     _require_admin(actor)
     user = resolve_user(session, ref, include_inactive=True)
     changes: audit.Changes = {}
@@ -149,6 +152,7 @@ def update_user(*, session: Session, actor: Actor, ref: str, data: UserUpdate) -
         user.active = data.active
         if not data.active:
             end_sessions(session, user.id)
+            _revoke_all_tokens(session, actor, user, reason="deactivated")
     if changes:
         session.flush()
         action = "user.role_change" if "role" in changes else "user.update"
@@ -157,19 +161,26 @@ def update_user(*, session: Session, actor: Actor, ref: str, data: UserUpdate) -
 
 
 def set_password(
-    *, session: Session, actor: Actor, ref: str, new_password: str, current_password: str | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str,
+    new_password: str,
+    current_password: str | None = None,
+    revoke_tokens: bool = False,
 ) -> User:
     """Change a password: your own (knowing the current one) or anyone's as an administrator.
 
-    Every session of that user ends, including the one that made the change.
+    Every session of that user ends, including the one that made the change. An administrator's reset
+    also revokes every API token of that user; changing your own revokes yours only when asked.
     """
-    user = resolve_user(session, ref, include_inactive=True)
+    user = own_account(session, actor, ref)
+    if user is None:
+        _require_admin(actor)  # before any lookup: a non-admin's answer must not depend on who exists
+        user = resolve_user(session, ref, include_inactive=True)
     own = user.id == actor.user_id
-    if own:
-        if not credentials.check_password(current_password or "", user.password_hash):
-            raise Invalid("the current password is wrong", field="current_password")
-    else:
-        _require_admin(actor)
+    if own and not credentials.check_password(current_password or "", user.password_hash):
+        raise Invalid("the current password is wrong", field="current_password")
     user.password_hash = credentials.hash_password(new_password)
     user.password_changed_at = clock.now()
     end_sessions(session, user.id)
@@ -182,7 +193,47 @@ def set_password(
         object_id=user.id,
         changes={"password": ["***", "***"]},
     )
+    if revoke_tokens or not own:
+        _revoke_all_tokens(session, actor, user, reason="password_change" if own else "password_reset")
     return user
+
+
+def own_account(session: Session, actor: Actor, ref: str) -> User | None:
+    """The actor's own account when `ref` (an id or an email) names it, else None.
+
+    Decided by comparing with the actor alone, so a caller can refuse a non-admin before looking up anyone
+    else: the answer then cannot reveal whether another account exists or is disabled.
+    """
+    me = session.get(User, actor.user_id) if actor.user_id else None
+    if me is None:
+        return None
+    given = ref.strip()
+    return me if _uuid(given) == me.id or given.lower() == me.email.lower() else None
+
+
+def _revoke_all_tokens(session: Session, actor: Actor, user: User, *, reason: str) -> list[uuid.UUID]:
+    """Revoke every live token of `user` in one audit record; returns the revoked ids."""
+    now = clock.now()
+    live = list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at, ApiToken.id)
+        )
+    )
+    for token in live:
+        token.revoked_at = now
+    if live:
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            action="token.revoke_all",
+            object_type="user",
+            object_id=user.id,
+            changes={"tokens": [None, [str(t.id) for t in live]], "reason": [None, reason]},
+        )
+    return [t.id for t in live]
 
 
 def end_sessions(session: Session, user_id: uuid.UUID) -> int:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
 from vigil.incidents import service
-from vigil.incidents.lifecycle import Action
 from vigil.incidents.schemas import (
     CategoryCreate,
     CategoryRead,
@@ -97,30 +96,54 @@ def reopen_incident(
     )
 
 
-def _simple_route(action: Action) -> None:
-    perform = getattr(service, action.value)
-
-    def route(
-        ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
-    ) -> JSONResponse:
-        return idempotent.run(
-            db,
-            actor,
-            key=key,
-            scope=f"POST /incidents/{ref}/{action}",
-            payload=data,
-            status_code=200,
-            work=lambda s: service.to_read(perform(session=s, actor=actor, ref=ref, data=data), actor),
-        )
-
-    route.__name__ = f"{action.value}_incident"
-    router.post(
-        f"/{{ref}}/{action}", response_model=IncidentRead, summary=f"{action.value.capitalize()} incident"
-    )(route)
+def _note_action(
+    db: Db, actor: ApiActor, ref: str, action: str, data: IncidentNote | None, key: str | None
+) -> JSONResponse:
+    perform = service.NOTE_ACTIONS[action]
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope=f"POST /incidents/{ref}/{action}",
+        payload=data,
+        status_code=200,
+        work=lambda s: service.to_read(perform(session=s, actor=actor, ref=ref, data=data), actor),
+    )
 
 
-for _action in (Action.ACKNOWLEDGE, Action.HOLD, Action.RESUME, Action.CLOSE, Action.CANCEL):
-    _simple_route(_action)
+@router.post("/{ref}/acknowledge", response_model=IncidentRead, summary="Acknowledge incident")
+def acknowledge_incident(
+    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+) -> JSONResponse:
+    return _note_action(db, actor, ref, "acknowledge", data, key)
+
+
+@router.post("/{ref}/hold", response_model=IncidentRead, summary="Put incident on hold")
+def hold_incident(
+    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+) -> JSONResponse:
+    return _note_action(db, actor, ref, "hold", data, key)
+
+
+@router.post("/{ref}/resume", response_model=IncidentRead, summary="Resume incident")
+def resume_incident(
+    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+) -> JSONResponse:
+    return _note_action(db, actor, ref, "resume", data, key)
+
+
+@router.post("/{ref}/close", response_model=IncidentRead, summary="Close incident")
+def close_incident(
+    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+) -> JSONResponse:
+    return _note_action(db, actor, ref, "close", data, key)
+
+
+@router.post("/{ref}/cancel", response_model=IncidentRead, summary="Cancel incident")
+def cancel_incident(
+    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+) -> JSONResponse:
+    return _note_action(db, actor, ref, "cancel", data, key)
 
 
 @router.post("/{ref}/comments", response_model=CommentRead, status_code=201)

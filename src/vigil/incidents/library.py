@@ -70,27 +70,26 @@ class Incidents:
             lambda s, a: incidents.to_read(incidents.update(session=s, actor=a, ref=str(ref), data=data), a)
         )
 
-    def _simple(self, action: str, ref: str | uuid.UUID, note: str | None) -> IncidentRead:
-        perform = getattr(incidents, action)
+    def _noted(self, perform: Any, ref: str | uuid.UUID, note: str | None) -> IncidentRead:
         data = IncidentNote(note=note)
         return self._c.call(
             lambda s, a: incidents.to_read(perform(session=s, actor=a, ref=ref, data=data), a)
         )
 
     def acknowledge(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("acknowledge", ref, note)
+        return self._noted(incidents.acknowledge, ref, note)
 
     def hold(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("hold", ref, note)
+        return self._noted(incidents.hold, ref, note)
 
     def resume(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("resume", ref, note)
+        return self._noted(incidents.resume, ref, note)
 
     def close(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("close", ref, note)
+        return self._noted(incidents.close, ref, note)
 
     def cancel(self, ref: str | uuid.UUID, note: str | None = None) -> IncidentRead:
-        return self._simple("cancel", ref, note)
+        return self._noted(incidents.cancel, ref, note)
 
     def resolve(
         self, ref: str | uuid.UUID, notes: str, code: str = "fixed", root_cause: str | None = None

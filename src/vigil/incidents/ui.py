@@ -225,5 +225,5 @@ def _perform(session: Any, actor: WebActor, ref: str, action: str, form: dict[st
         )
     if action == Action.REOPEN:
         return service.reopen(session=session, actor=actor, ref=ref, data=IncidentReopen.model_validate(form))
-    perform = getattr(service, action)
+    perform = service.NOTE_ACTIONS[action]
     return perform(session=session, actor=actor, ref=ref, data=IncidentNote(note=form.get("note")))

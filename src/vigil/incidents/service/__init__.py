@@ -4,6 +4,7 @@ from vigil.incidents.service import categories
 from vigil.incidents.service.present import to_read
 from vigil.incidents.service.records import create, get, list_incidents, update
 from vigil.incidents.service.workflow import (
+    NOTE_ACTIONS,
     acknowledge,
     add_comment,
     cancel,
@@ -16,6 +17,7 @@ from vigil.incidents.service.workflow import (
 )
 
 __all__ = [
+    "NOTE_ACTIONS",
     "acknowledge",
     "add_comment",
     "categories",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,40 +39,78 @@ def _act(
     return transitions.apply(session, actor, incident, action, step, settings=settings or get_settings())
 
 
-class SimpleAction(Protocol):
-    def __call__(
-        self,
-        *,
-        session: Session,
-        actor: Actor,
-        ref: str | uuid.UUID,
-        data: IncidentNote | None = None,
-        settings: Settings | None = None,
-    ) -> Incident: ...
+def _note(data: IncidentNote | None) -> transitions.Step:
+    return transitions.Step(note=data.note if data else None)
 
 
-def _simple(action: Action) -> SimpleAction:
-    """A lifecycle action that carries at most a note for the requester."""
-
-    def run(
-        *,
-        session: Session,
-        actor: Actor,
-        ref: str | uuid.UUID,
-        data: IncidentNote | None = None,
-        settings: Settings | None = None,
-    ) -> Incident:
-        return _act(session, actor, ref, action, transitions.Step(note=data.note if data else None), settings)
-
-    run.__name__ = run.__qualname__ = action.value
-    return run
+def acknowledge(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    data: IncidentNote | None = None,
+    settings: Settings | None = None,
+) -> Incident:
+    """An agent takes the incident on: open → in progress (the response time stops here)."""
+    return _act(session, actor, ref, Action.ACKNOWLEDGE, _note(data), settings)
 
 
-acknowledge = _simple(Action.ACKNOWLEDGE)
-hold = _simple(Action.HOLD)
-resume = _simple(Action.RESUME)
-close = _simple(Action.CLOSE)
-cancel = _simple(Action.CANCEL)
+def hold(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    data: IncidentNote | None = None,
+    settings: Settings | None = None,
+) -> Incident:
+    """Waiting on someone else (the requester, a vendor): in progress → on hold."""
+    return _act(session, actor, ref, Action.HOLD, _note(data), settings)
+
+
+def resume(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    data: IncidentNote | None = None,
+    settings: Settings | None = None,
+) -> Incident:
+    """Work goes on: on hold → in progress."""
+    return _act(session, actor, ref, Action.RESUME, _note(data), settings)
+
+
+def close(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    data: IncidentNote | None = None,
+    settings: Settings | None = None,
+) -> Incident:
+    """The requester confirms the fix (or the confirmation period ran out): resolved → closed, final."""
+    return _act(session, actor, ref, Action.CLOSE, _note(data), settings)
+
+
+def cancel(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str | uuid.UUID,
+    data: IncidentNote | None = None,
+    settings: Settings | None = None,
+) -> Incident:
+    """Withdrawn or raised in error: any open state → cancelled, final."""
+    return _act(session, actor, ref, Action.CANCEL, _note(data), settings)
+
+
+#: The lifecycle actions that carry at most a note, by name (what the API, pages and CLI dispatch on).
+NOTE_ACTIONS: dict[str, Callable[..., Incident]] = {
+    "acknowledge": acknowledge,
+    "hold": hold,
+    "resume": resume,
+    "close": close,
+    "cancel": cancel,
+}
 
 
 def resolve(

@@ -13,6 +13,7 @@ from vigil.cmdb.schemas import CICreate
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
 from vigil.core.errors import Conflict, Forbidden, Invalid
+from vigil.core.refs import ref_clause
 
 
 def create(*, session: Session, actor: Actor, data: CICreate) -> ConfigurationItem:
@@ -43,21 +44,19 @@ def list_cis(session: Session, q: str | None = None, limit: int = 200) -> list[C
     return list(session.scalars(stmt))
 
 
-def resolve_many(session: Session, refs: list[str]) -> list[ConfigurationItem]:
+def resolve_many(session: Session, refs: list[str], *, field: str = "cis") -> list[ConfigurationItem]:
     """Resolve CI references (UUID or exact name), keeping order and dropping repeats."""
     found: dict[uuid.UUID, ConfigurationItem] = {}
     for ref in refs:
-        ci = resolve(session, ref)
+        ci = resolve(session, ref, field=field)
         found.setdefault(ci.id, ci)
     return list(found.values())
 
 
-def resolve(session: Session, ref: str) -> ConfigurationItem:
-    ci: ConfigurationItem | None
-    try:
-        ci = session.get(ConfigurationItem, uuid.UUID(ref))
-    except ValueError:
-        ci = session.scalars(select(ConfigurationItem).where(ConfigurationItem.name == ref)).one_or_none()
+def resolve(session: Session, ref: str, *, field: str = "ci") -> ConfigurationItem:
+    """Find a CI by UUID or exact name; an unknown one is Invalid input naming the caller's `field`."""
+    stmt = select(ConfigurationItem).where(ref_clause(ConfigurationItem.id, ConfigurationItem.name, ref))
+    ci = session.scalars(stmt).one_or_none()
     if ci is None:
-        raise Invalid(f"unknown configuration item {ref!r}", field="affected_cis")
+        raise Invalid(f"unknown configuration item {ref!r}", field=field)
     return ci

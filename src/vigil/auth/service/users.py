@@ -15,6 +15,7 @@ from vigil.auth.schemas import TeamCreate, UserCreate, UserUpdate
 from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.errors import Conflict, Forbidden, Invalid, NotFound
+from vigil.core.refs import as_uuid, ref_clause
 
 
 def actor_for(
@@ -208,7 +209,7 @@ def own_account(session: Session, actor: Actor, ref: str) -> User | None:
     if me is None:
         return None
     given = ref.strip()
-    return me if _uuid(given) == me.id or given.lower() == me.email.lower() else None
+    return me if as_uuid(given) == me.id or given.lower() == me.email.lower() else None
 
 
 def _revoke_all_tokens(session: Session, actor: Actor, user: User, *, reason: str) -> list[uuid.UUID]:
@@ -265,30 +266,20 @@ def create_team(*, session: Session, actor: Actor, data: TeamCreate) -> Team:
 
 def resolve_user(session: Session, ref: str, *, include_inactive: bool = False) -> User:
     """Find a user by UUID or email; an unknown (or inactive) reference is Invalid input, not a 404."""
-    user = session.get(User, _uuid(ref)) if _uuid(ref) else None
-    if user is None:
-        user = session.scalars(
-            select(User).where(func.lower(User.email) == ref.strip().lower())
-        ).one_or_none()
+    user = session.scalars(
+        select(User).where(ref_clause(User.id, func.lower(User.email), ref, key=ref.strip().lower()))
+    ).one_or_none()
     if user is None or not (user.active or include_inactive):
         raise Invalid(f"unknown or inactive user {ref!r}", field="user")
     return user
 
 
 def resolve_team(session: Session, ref: str) -> Team:
-    team = session.get(Team, _uuid(ref)) if _uuid(ref) else None
-    if team is None:
-        team = session.scalars(select(Team).where(Team.name == ref.strip())).one_or_none()
+    """Find a team by UUID or name; an unknown reference is Invalid input."""
+    team = session.scalars(select(Team).where(ref_clause(Team.id, Team.name, ref))).one_or_none()
     if team is None:
         raise Invalid(f"unknown team {ref!r}", field="team")
     return team
-
-
-def _uuid(ref: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        return None
 
 
 def get_user(session: Session, user_id: uuid.UUID) -> User:

@@ -18,6 +18,7 @@ from vigil.core.actor import Actor
 from vigil.core.config import Settings, get_settings
 from vigil.core.errors import Conflict, Invalid, NotFound
 from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
+from vigil.core.refs import ref_clause
 from vigil.incidents import lifecycle, policy, priority
 from vigil.incidents.events import IncidentCreated, IncidentUpdated
 from vigil.incidents.models import Incident, incident_ci
@@ -35,12 +36,7 @@ LOAD_OPTIONS = (
 
 
 def _ref_clause(ref: str | uuid.UUID) -> ColumnElement[bool]:
-    if isinstance(ref, uuid.UUID):
-        return Incident.id == ref
-    try:
-        return Incident.id == uuid.UUID(ref)
-    except ValueError:
-        return Incident.number == ref.strip().upper()
+    return ref_clause(Incident.id, Incident.number, ref, key=str(ref).strip().upper())
 
 
 def load(session: Session, actor: Actor, ref: str | uuid.UUID, *, for_update: bool = False) -> Incident:
@@ -124,7 +120,7 @@ def create(
         assignment_group=auth_service.resolve_team(session, data.assignment_group)
         if data.assignment_group
         else None,
-        affected_cis=cmdb_service.resolve_many(session, data.affected_cis),
+        affected_cis=cmdb_service.resolve_many(session, data.affected_cis, field="affected_cis"),
         tags=sorted(set(data.tags)),
         parent=_parent(session, actor, data.parent, None) if data.parent else None,
         created_at=now,
@@ -208,7 +204,9 @@ def _apply_fields(
     if "tags" in given:
         incident.tags = sorted(set(data.tags or []))
     if "affected_cis" in given:
-        incident.affected_cis = cmdb_service.resolve_many(session, data.affected_cis or [])
+        incident.affected_cis = cmdb_service.resolve_many(
+            session, data.affected_cis or [], field="affected_cis"
+        )
     if "parent" in given:
         incident.parent = _parent(session, actor, data.parent, incident) if data.parent else None
     _apply_assignment(session, actor, incident, data, given)
@@ -274,7 +272,7 @@ def _conditions(session: Session, actor: Actor, f: IncidentFilter) -> list[Colum
     if f.assignment_group:
         conds.append(_group_clause(session, actor, f.assignment_group))
     if f.ci:
-        ci = cmdb_service.resolve(session, f.ci)
+        ci = cmdb_service.resolve(session, f.ci, field="ci")
         conds.append(Incident.id.in_(select(incident_ci.c.incident_id).where(incident_ci.c.ci_id == ci.id)))
     if f.created_after:
         conds.append(Incident.created_at >= f.created_after)

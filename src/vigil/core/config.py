@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     #: Seconds an Idempotency-Key is remembered.
     idempotency_ttl_seconds: int = 24 * 3600
     worker_poll_seconds: float = 1.0
+    #: A claimed job is leased for this long; once it lapses another worker may take the job over.
+    job_lease_seconds: float = Field(default=300.0, gt=0)
     log_level: str = "info"
     #: The first administrator, created by `vigil serve` on a database without one.
     admin_email: str = "admin@vigil.example"

@@ -22,7 +22,8 @@ class JobStatus(StrEnum):
 
 class Job(UUIDPk, Base):
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_due", "status", "run_at"),)
+    # ix_job_due finds pending work by due time, ix_job_lease running work whose lease has lapsed.
+    __table_args__ = (Index("ix_job_due", "status", "run_at"), Index("ix_job_lease", "status", "lease_until"))
 
     name: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -33,6 +34,7 @@ class Job(UUIDPk, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     locked_by: Mapped[str | None] = mapped_column(String(80))
     locked_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 

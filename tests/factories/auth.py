@@ -45,7 +45,7 @@ def actor(session: Session, user: User, channel: Channel = Channel.API) -> Actor
 
 def api_token(session: Session, user_id: uuid.UUID | None, scope: str = "write") -> str:
     """A fresh personal access token of that user (created as the user themself)."""
-    user = auth_service.get_user(session, user_id)  # type: ignore[arg-type]
+    user = auth_service.load_user(session, user_id)  # type: ignore[arg-type]
     _, raw = auth_service.tokens.create(
         session=session,
         actor=auth_service.actor_for(user, Channel.API),
@@ -69,7 +69,7 @@ class WebClient(TestClient):
 
 def login_as(client: WebClient, session: Session, user_id: uuid.UUID | None) -> None:
     """Give `client` a session of that user, as a successful login would."""
-    user = auth_service.get_user(session, user_id)  # type: ignore[arg-type]
+    user = auth_service.load_user(session, user_id)  # type: ignore[arg-type]
     raw, csrf = auth_service.sessions.start(
         session, user, ip="testclient", user_agent="pytest", settings=Settings()
     )

@@ -10,7 +10,8 @@ from vigil.auth import service
 from vigil.auth.schemas import (
     PasswordChange,
     TeamCreate,
-    TeamRef,
+    TeamRead,
+    TeamUpdate,
     TokenCreate,
     TokenCreated,
     TokenRead,
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["identity"], responses=ERRORS)
 @router.get("/me", response_model=UserRead)
 def me(db: Db, actor: ApiActor) -> UserRead:
     with db.unit_of_work() as session:
-        return UserRead.model_validate(service.get_user(session, actor.user_id))  # type: ignore[arg-type]
+        return UserRead.model_validate(service.load_user(session, actor.user_id))  # type: ignore[arg-type]
 
 
 @router.post("/me/password", status_code=204)
@@ -49,13 +50,20 @@ def change_my_password(data: PasswordChange, db: Db, actor: ApiActor) -> Respons
 @router.get("/users", response_model=list[UserRead])
 def list_users(db: Db, actor: ApiActor) -> list[UserRead]:
     with db.unit_of_work() as session:
-        return [UserRead.model_validate(u) for u in service.list_users(session, actor)]
+        return [UserRead.model_validate(u) for u in service.list_users(session=session, actor=actor)]
 
 
 @router.post("/users", response_model=UserRead, status_code=201)
 def create_user(data: UserCreate, db: Db, actor: ApiActor) -> UserRead:
     with db.unit_of_work() as session:
         return UserRead.model_validate(service.create_user(session=session, actor=actor, data=data))
+
+
+@router.get("/users/{ref}", response_model=UserRead)
+def get_user(ref: str, db: Db, actor: ApiActor) -> UserRead:
+    """One user by id or email (requesters: only themself)."""
+    with db.unit_of_work() as session:
+        return UserRead.model_validate(service.get_user(session=session, actor=actor, ref=ref))
 
 
 @router.patch("/users/{ref}", response_model=UserRead)
@@ -79,16 +87,31 @@ def reset_password(ref: str, data: PasswordChange, db: Db, actor: ApiActor) -> R
     return Response(status_code=204)
 
 
-@router.get("/teams", response_model=list[TeamRef])
-def list_teams(db: Db, actor: ApiActor) -> list[TeamRef]:
+@router.get("/teams", response_model=list[TeamRead])
+def list_teams(db: Db, actor: ApiActor) -> list[TeamRead]:
+    """Teams with their manager and members (requesters: only teams they belong to)."""
     with db.unit_of_work() as session:
-        return [TeamRef.model_validate(t) for t in service.list_teams(session)]
+        return [TeamRead.model_validate(t) for t in service.list_teams(session=session, actor=actor)]
 
 
-@router.post("/teams", response_model=TeamRef, status_code=201)
-def create_team(data: TeamCreate, db: Db, actor: ApiActor) -> TeamRef:
+@router.post("/teams", response_model=TeamRead, status_code=201)
+def create_team(data: TeamCreate, db: Db, actor: ApiActor) -> TeamRead:
     with db.unit_of_work() as session:
-        return TeamRef.model_validate(service.create_team(session=session, actor=actor, data=data))
+        team = service.create_team(session=session, actor=actor, data=data)
+        return TeamRead.model_validate(service.get_team(session=session, actor=actor, ref=team.id))
+
+
+@router.get("/teams/{ref}", response_model=TeamRead)
+def get_team(ref: str, db: Db, actor: ApiActor) -> TeamRead:
+    with db.unit_of_work() as session:
+        return TeamRead.model_validate(service.get_team(session=session, actor=actor, ref=ref))
+
+
+@router.patch("/teams/{ref}", response_model=TeamRead)
+def update_team(ref: str, data: TeamUpdate, db: Db, actor: ApiActor) -> TeamRead:
+    """Administrators rename a team, change its manager or replace its members."""
+    with db.unit_of_work() as session:
+        return TeamRead.model_validate(service.update_team(session=session, actor=actor, ref=ref, data=data))
 
 
 @router.get("/tokens", response_model=list[TokenRead])

@@ -1,4 +1,4 @@
-"""`vigil user ...` and `vigil token ...`: bootstrap and manage people and API tokens from a terminal."""
+"""`vigil user|team|token ...`: bootstrap and manage people, teams and API tokens from a terminal."""
 
 from __future__ import annotations
 
@@ -11,7 +11,17 @@ from sqlalchemy.orm import Session
 
 from vigil.auth import credentials, service
 from vigil.auth.roles import Role
-from vigil.auth.schemas import Scope, TokenCreate, TokenRead, UserCreate, UserRead, UserUpdate
+from vigil.auth.schemas import (
+    Scope,
+    TeamCreate,
+    TeamRead,
+    TeamUpdate,
+    TokenCreate,
+    TokenRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from vigil.cli_support import DB_OPT, JSON_OPT, fail, print_json, run, validated
 from vigil.core.actor import Actor
 
@@ -67,7 +77,9 @@ def user_create(
 @user_app.command("list")
 def user_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Active users."""
-    users = run(database, lambda s, a: [UserRead.model_validate(u) for u in service.list_users(s, a)])
+    users = run(
+        database, lambda s, a: [UserRead.model_validate(u) for u in service.list_users(session=s, actor=a)]
+    )
     if as_json:
         print_json(users)
         return
@@ -172,3 +184,78 @@ def token_revoke(token_id: str, database: str = DB_OPT) -> None:
         fail("token id must be a UUID (see `vigil token list`)")
     run(database, lambda s, a: service.tokens.revoke(session=s, actor=a, token_id=parsed))
     typer.echo(f"revoked {token_id}")
+
+
+team_app = typer.Typer(help="Teams (assignment groups): list, show, create, update.", no_args_is_help=True)
+
+
+def _show_team(team: TeamRead) -> None:
+    typer.echo(f"{team.name}  (manager: {team.manager.email if team.manager else '—'})")
+    for member in team.members:
+        typer.echo(f"  {member.email:40} {member.display_name}")
+
+
+@team_app.command("list")
+def team_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Every team with its manager and members."""
+    teams = run(
+        database, lambda s, a: [TeamRead.model_validate(t) for t in service.list_teams(session=s, actor=a)]
+    )
+    if as_json:
+        print_json(teams)
+        return
+    for team in teams:
+        _show_team(team)
+
+
+@team_app.command("show")
+def team_show(name: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """One team by name (or id)."""
+    team = run(database, lambda s, a: TeamRead.model_validate(service.get_team(session=s, actor=a, ref=name)))
+    print_json(team) if as_json else _show_team(team)
+
+
+@team_app.command("create")
+def team_create(
+    name: str,
+    member: list[str] = typer.Option([], "--member", metavar="EMAIL", help="A member; repeat for more."),
+    manager: str = typer.Option(None, "--manager", metavar="EMAIL"),
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Create a team."""
+    data = validated(TeamCreate, {"name": name, "members": member, "manager": manager})
+
+    def make(s: Session, a: Actor) -> TeamRead:
+        team = service.create_team(session=s, actor=a, data=data)
+        return TeamRead.model_validate(service.get_team(session=s, actor=a, ref=team.id))
+
+    team = run(database, make)
+    print_json(team) if as_json else _show_team(team)
+
+
+@team_app.command("update")
+def team_update(
+    name: str,
+    rename: str = typer.Option(None, "--rename", metavar="NAME", help="A new name."),
+    manager: str = typer.Option(None, "--manager", metavar="EMAIL", help="A new manager ('' to clear)."),
+    member: list[str] = typer.Option(
+        None, "--member", metavar="EMAIL", help="The whole new membership; repeat for each member."
+    ),
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Rename a team, change its manager, or replace its members."""
+    raw: dict[str, object] = {}
+    if rename is not None:
+        raw["name"] = rename
+    if manager is not None:
+        raw["manager"] = manager or None
+    if member:
+        raw["members"] = member
+    data = validated(TeamUpdate, raw)
+    team = run(
+        database,
+        lambda s, a: TeamRead.model_validate(service.update_team(session=s, actor=a, ref=name, data=data)),
+    )
+    print_json(team) if as_json else _show_team(team)

@@ -6,7 +6,11 @@ DOMAIN = Domain(
     name="auth",
     models=("vigil.auth.models",),
     api=("vigil.auth.api:router",),
-    ui=("vigil.auth.ui:router",),
-    cli=(("user", "vigil.auth.cli:user_app"), ("token", "vigil.auth.cli:token_app")),
+    ui=("vigil.auth.ui:router", "vigil.auth.admin_ui:router"),
+    cli=(
+        ("user", "vigil.auth.cli:user_app"),
+        ("team", "vigil.auth.cli:team_app"),
+        ("token", "vigil.auth.cli:token_app"),
+    ),
     jobs=("vigil.auth.jobs",),
 )

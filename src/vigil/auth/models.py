@@ -42,7 +42,10 @@ class Team(UUIDPk, Base):
     manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
 
-    members: Mapped[list[User]] = relationship(secondary=team_member, back_populates="teams")
+    members: Mapped[list[User]] = relationship(
+        secondary=team_member, back_populates="teams", order_by="User.display_name"
+    )
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
 
 
 class UserSession(UUIDPk, Base):

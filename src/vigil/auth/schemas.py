@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, StrictBool, StrictInt
 
@@ -98,7 +99,31 @@ class TeamRef(BaseModel):
     name: str
 
 
+class TeamRead(TeamRef):
+    manager: UserRef | None
+    members: list[UserRef]
+    created_at: datetime
+
+
+class TeamUpdate(BaseModel):
+    """Partial update: only fields present change; `members` replaces the whole list; null clears manager."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=120, pattern=NO_NUL)
+    manager: str | None = Field(
+        default=None, max_length=254, pattern=NO_NUL, description="User UUID or email."
+    )
+    members: list[Annotated[str, Field(min_length=1, max_length=254, pattern=NO_NUL)]] | None = Field(
+        default=None, max_length=500, description="User UUIDs or emails: the team's whole membership."
+    )
+
+
 class TeamCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    members: list[str] = Field(default_factory=list, max_length=500)
-    manager: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120, pattern=NO_NUL)
+    members: list[Annotated[str, Field(min_length=1, max_length=254, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=500
+    )
+    manager: str | None = Field(default=None, max_length=254, pattern=NO_NUL)

@@ -141,7 +141,7 @@ def logout(request: Request, db: Db, actor: WebActor) -> Response:
 def _account(request: Request, db: Db, actor: WebActor, *, status_code: int = 200, **extra: Any) -> Response:
     with db.unit_of_work() as session:
         ctx = {
-            "me": service.get_user(session, actor.user_id) if actor.user_id else None,
+            "me": service.load_user(session, actor.user_id) if actor.user_id else None,
             "tokens": [
                 TokenRead.model_validate(t) for t in service.tokens.list_for(session=session, actor=actor)
             ],

@@ -56,8 +56,8 @@ def _choices(session: Any, actor: Actor) -> dict[str, Any]:
             name: policy.can(actor, f"incident.{name}") for name in ("assign", "set_priority", "work_note")
         },
         "categories": categories.names(session),
-        "users": auth_service.list_users(session, actor),
-        "teams": auth_service.list_teams(session),
+        "users": auth_service.list_users(session=session, actor=actor),
+        "teams": auth_service.list_teams(session=session, actor=actor),
         "statuses": list(Status),
         "priorities": list(Priority),
         "levels": list(Level),

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import FormData
 
+from vigil.auth import policy as auth_policy
 from vigil.auth import service as auth_service
 from vigil.core.actor import Actor
 from vigil.core.db import Database
@@ -47,7 +48,7 @@ def get_api_actor(
         )
     if actor is None:
         raise Unauthorized("the token is invalid, expired or revoked")
-    if request.method not in SAFE_METHODS and actor.scopes is not None and "write" not in actor.scopes:
+    if request.method not in SAFE_METHODS and not auth_policy.scope_allows(actor.scopes, "write"):
         raise Forbidden("this token has the read scope only; changes need a token with the write scope")
     request.state.actor = actor
     return actor

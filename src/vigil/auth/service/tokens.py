@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from vigil.auth import credentials
+from vigil.auth import credentials, policy
 from vigil.auth.models import ApiToken, User
 from vigil.auth.roles import Role
 from vigil.auth.schemas import Scope, TokenCreate
@@ -17,23 +17,20 @@ from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.errors import Forbidden, NotFound
 
-#: Each scope includes the ones before it.
-SCOPES = {Scope.READ: [Scope.READ], Scope.WRITE: [Scope.READ, Scope.WRITE], Scope.ADMIN: list(Scope)}
-
 
 def create(*, session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiToken, str]:
     """A new token for yourself (or, as an administrator, for anyone); returns it and its one-time secret."""
     if actor.user_id is None and data.user is None:
         raise Forbidden("name the user the token is for")
     owner = own_account(session, actor, data.user) if data.user else session.get(User, actor.user_id)
-    if owner is None and Role.ADMIN not in actor.roles:
+    if owner is None and not policy.can(actor, "token.manage_others"):
         # Refused before looking anyone up, so the answer reveals no one's existence or state.
         raise Forbidden("only administrators create tokens for other users")
     if owner is None:
         owner = resolve_user(session, data.user or "")
     if data.scope is Scope.ADMIN and owner.role != Role.ADMIN:
         raise Forbidden("only administrators may hold a token with the admin scope")
-    if actor.scopes is not None and data.scope not in actor.scopes:
+    if not policy.scope_allows(actor.scopes, data.scope):
         raise Forbidden(f"a token cannot create a token with more rights than its own ({data.scope})")
     raw, digest = credentials.new_secret(credentials.TOKEN_PREFIX)
     now = clock.now()
@@ -42,7 +39,7 @@ def create(*, session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiTok
         name=data.name,
         token_hash=digest,
         prefix=raw[:12],
-        scopes=[str(s) for s in SCOPES[data.scope]],
+        scopes=policy.scopes_for(data.scope),
         created_at=now,
         expires_at=now + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
     )
@@ -62,7 +59,7 @@ def create(*, session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiTok
 def list_for(*, session: Session, actor: Actor, user: str | None = None) -> list[ApiToken]:
     """Your tokens, or (administrators) another user's."""
     owner_id = actor.user_id
-    if user is not None and Role.ADMIN in actor.roles:
+    if user is not None and policy.can(actor, "token.manage_others"):
         owner_id = resolve_user(session, user, include_inactive=True).id
     elif user is not None and own_account(session, actor, user) is None:
         # Decided without looking anyone up, so the answer reveals no one's existence.
@@ -73,8 +70,10 @@ def list_for(*, session: Session, actor: Actor, user: str | None = None) -> list
 
 def revoke(*, session: Session, actor: Actor, token_id: uuid.UUID) -> ApiToken:
     """Revoke at once. Someone else's token is a 404 unless you are an administrator."""
-    token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.user_id and Role.ADMIN not in actor.roles):
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.id == token_id, policy.visible_tokens(actor))
+    ).one_or_none()
+    if token is None:
         raise NotFound("token not found")
     if token.revoked_at is None:
         token.revoked_at = clock.now()

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from vigil.auth import credentials
+from vigil.auth import credentials, policy
 from vigil.auth.models import ApiToken, Team, User, UserSession
-from vigil.auth.roles import STAFF, Role
-from vigil.auth.schemas import TeamCreate, UserCreate, UserUpdate
+from vigil.auth.roles import Role
+from vigil.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
-from vigil.core.errors import Conflict, Forbidden, Invalid, NotFound
+from vigil.core.errors import Conflict, Invalid, NotFound
 from vigil.core.refs import as_uuid, ref_clause
 
 
@@ -22,12 +23,9 @@ def actor_for(
     user: User, channel: Channel, request_id: str | None = None, scopes: frozenset[str] | None = None
 ) -> Actor:
     """The actor `user` acts as. An administrator's token without the admin scope acts as a manager."""
-    roles = frozenset({user.role})
-    if scopes is not None and "admin" not in scopes and Role.ADMIN in roles:
-        roles = frozenset({Role.MANAGER})
     return Actor(
         user_id=user.id,
-        roles=roles,
+        roles=policy.roles_for(user.role, scopes),
         channel=channel,
         request_id=request_id,
         display_name=user.display_name,
@@ -69,13 +67,8 @@ def operator_actor(session: Session, channel: Channel, as_email: str | None = No
     )
 
 
-def _require_admin(actor: Actor) -> None:
-    if Role.ADMIN not in actor.roles:
-        raise Forbidden("only administrators manage users and teams")
-
-
 def create_user(*, session: Session, actor: Actor, data: UserCreate) -> User:
-    _require_admin(actor)
+    policy.require(actor, "user.create")
     email = data.email.lower()
     if session.scalar(select(func.count()).select_from(User).where(func.lower(User.email) == email)):
         raise Conflict(f"a user with email {email} already exists")
@@ -134,7 +127,7 @@ def update_user(*, session: Session, actor: Actor, ref: str, data: UserUpdate) -
 
     Re-enabling brings neither back: the user logs in again and makes new tokens.
     """
-    _require_admin(actor)
+    policy.require(actor, "user.update")
     user = resolve_user(session, ref, include_inactive=True)
     changes: audit.Changes = {}
     given = data.model_fields_set
@@ -177,7 +170,9 @@ def set_password(
     """
     user = own_account(session, actor, ref)
     if user is None:
-        _require_admin(actor)  # before any lookup: a non-admin's answer must not depend on who exists
+        policy.require(
+            actor, "user.reset_password"
+        )  # before any lookup: a non-admin's answer must not depend on who exists
         user = resolve_user(session, ref, include_inactive=True)
     own = user.id == actor.user_id
     if own and not credentials.check_password(current_password or "", user.password_hash):
@@ -243,7 +238,7 @@ def end_sessions(session: Session, user_id: uuid.UUID) -> int:
 
 
 def create_team(*, session: Session, actor: Actor, data: TeamCreate) -> Team:
-    _require_admin(actor)
+    policy.require(actor, "team.create")
     if session.scalar(select(func.count()).select_from(Team).where(Team.name == data.name)):
         raise Conflict(f"a team named {data.name!r} already exists")
     members = [resolve_user(session, ref) for ref in data.members]
@@ -264,6 +259,50 @@ def create_team(*, session: Session, actor: Actor, data: TeamCreate) -> Team:
     return team
 
 
+def get_team(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> Team:
+    """A team by id or name, with its manager and members, if `actor` may see it; otherwise a 404."""
+    stmt = (
+        select(Team)
+        .where(ref_clause(Team.id, Team.name, ref), policy.visible_teams(actor))
+        .options(selectinload(Team.members), selectinload(Team.manager))
+    )
+    team = session.scalars(stmt).one_or_none()
+    if team is None:
+        raise NotFound(f"team {ref} not found")
+    return team
+
+
+def update_team(*, session: Session, actor: Actor, ref: str, data: TeamUpdate) -> Team:
+    """Rename a team, change its manager, or replace its members; audited as old → new."""
+    team = get_team(session=session, actor=actor, ref=ref)
+    policy.require(actor, "team.update")
+    before = _team_snapshot(team)
+    given = data.model_fields_set
+    if "name" in given and data.name and data.name != team.name:
+        if session.scalar(select(func.count()).select_from(Team).where(Team.name == data.name)):
+            raise Conflict(f"a team named {data.name!r} already exists")
+        team.name = data.name
+    if "manager" in given:
+        team.manager = resolve_user(session, data.manager) if data.manager else None
+    if "members" in given and data.members is not None:
+        team.members = list({u.id: u for u in (resolve_user(session, r) for r in data.members)}.values())
+    changes = audit.diff(before, _team_snapshot(team))
+    if changes:
+        session.flush()
+        audit.record(
+            session, actor, action="team.update", object_type="team", object_id=team.id, changes=changes
+        )
+    return team
+
+
+def _team_snapshot(team: Team) -> dict[str, Any]:
+    return {
+        "name": team.name,
+        "manager": team.manager.email if team.manager else None,
+        "members": sorted(u.email for u in team.members),
+    }
+
+
 def resolve_user(session: Session, ref: str, *, include_inactive: bool = False) -> User:
     """Find a user by UUID or email; an unknown (or inactive) reference is Invalid input, not a 404."""
     user = session.scalars(
@@ -282,20 +321,45 @@ def resolve_team(session: Session, ref: str) -> Team:
     return team
 
 
-def get_user(session: Session, user_id: uuid.UUID) -> User:
+def load_user(session: Session, user_id: uuid.UUID) -> User:
+    """A user by id for other services acting on the actor's own behalf (no directory check)."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("user not found")
     return user
 
 
-def list_users(session: Session, actor: Actor | None = None) -> list[User]:
-    """Active users; a requester sees only themself (the directory is for staff)."""
-    stmt = select(User).where(User.active.is_(True)).order_by(User.display_name)
-    if actor is not None and not actor.has_any(STAFF):
-        stmt = stmt.where(User.id == actor.user_id)
+def get_user(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> User:
+    """A user by id or email, if `actor` may see it (requesters: only themself); otherwise a 404."""
+    stmt = select(User).where(
+        ref_clause(User.id, func.lower(User.email), ref, key=str(ref).strip().lower()),
+        policy.visible_users(actor),
+    )
+    user = session.scalars(stmt).one_or_none()
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+def list_users(*, session: Session, actor: Actor, include_inactive: bool = False) -> list[User]:
+    """Users `actor` may see, by name; a requester sees only themself (the directory is for staff)."""
+    stmt = (
+        select(User)
+        .where(policy.visible_users(actor))
+        .options(selectinload(User.teams))
+        .order_by(User.display_name, User.id)
+    )
+    if not include_inactive:
+        stmt = stmt.where(User.active.is_(True))
     return list(session.scalars(stmt))
 
 
-def list_teams(session: Session) -> list[Team]:
-    return list(session.scalars(select(Team).order_by(Team.name)))
+def list_teams(*, session: Session, actor: Actor) -> list[Team]:
+    """Teams `actor` may see, by name, with their managers and members (one query each)."""
+    stmt = (
+        select(Team)
+        .where(policy.visible_teams(actor))
+        .options(selectinload(Team.members), selectinload(Team.manager))
+        .order_by(Team.name)
+    )
+    return list(session.scalars(stmt))

@@ -70,7 +70,7 @@ def _requester(session: Session, actor: Actor, ref: str | None) -> User:
     if ref is not None:
         if not policy.can(actor, "incident.create_for_other"):
             # Decide "is this me?" before looking anyone else up, so the answer reveals no one.
-            me = auth_service.get_user(session, actor.user_id) if actor.user_id else None
+            me = auth_service.load_user(session, actor.user_id) if actor.user_id else None
             if me is None or ref.strip().lower() not in (me.email.lower(), str(me.id)):
                 policy.require(actor, "incident.create_for_other")
             return me  # type: ignore[return-value]
@@ -80,7 +80,7 @@ def _requester(session: Session, actor: Actor, ref: str | None) -> User:
             "a requester is required: no user is acting (create an administrator with `vigil user create`)",
             field="requester",
         )
-    return auth_service.get_user(session, actor.user_id)
+    return auth_service.load_user(session, actor.user_id)
 
 
 def _parent(session: Session, actor: Actor, ref: str, incident: Incident | None) -> Incident:

@@ -51,7 +51,7 @@ def apply(
     if action in _ACKNOWLEDGING and incident.acknowledged_at is None:
         incident.acknowledged_at = now  # working or resolving an unacknowledged ticket acknowledges it
     if action is Action.ACKNOWLEDGE and incident.assigned_to_id is None and actor.user_id is not None:
-        incident.assigned_to = auth_service.get_user(session, actor.user_id)  # acknowledging takes ownership
+        incident.assigned_to = auth_service.load_user(session, actor.user_id)  # acknowledging takes ownership
     if action is Action.RESOLVE:
         incident.resolved_at = now
         incident.resolution_notes = (step.resolution_notes or "").strip()

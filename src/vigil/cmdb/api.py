@@ -22,7 +22,7 @@ router = APIRouter(
 @router.get("", response_model=list[CIRead])
 def list_cis(db: Db, actor: ApiActor, q: Annotated[Ref | None, Query()] = None) -> list[CIRead]:
     with db.unit_of_work() as session:
-        return [CIRead.model_validate(ci) for ci in service.list_cis(session, q)]
+        return [CIRead.model_validate(ci) for ci in service.list_cis(session=session, actor=actor, q=q)]
 
 
 @router.post("", response_model=CIRead, status_code=201)

@@ -7,18 +7,17 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigil.auth.roles import STAFF
+from vigil.cmdb import policy
 from vigil.cmdb.models import ConfigurationItem
 from vigil.cmdb.schemas import CICreate
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
-from vigil.core.errors import Conflict, Forbidden, Invalid
+from vigil.core.errors import Conflict, Invalid
 from vigil.core.refs import ref_clause
 
 
 def create(*, session: Session, actor: Actor, data: CICreate) -> ConfigurationItem:
-    if not actor.has_any(STAFF):
-        raise Forbidden("only staff may register configuration items")
+    policy.require(actor, "ci.create")
     if session.scalar(
         select(func.count()).select_from(ConfigurationItem).where(ConfigurationItem.name == data.name)
     ):
@@ -37,8 +36,13 @@ def create(*, session: Session, actor: Actor, data: CICreate) -> ConfigurationIt
     return ci
 
 
-def list_cis(session: Session, q: str | None = None, limit: int = 200) -> list[ConfigurationItem]:
-    stmt = select(ConfigurationItem).order_by(ConfigurationItem.name).limit(limit)
+def list_cis(
+    *, session: Session, actor: Actor, q: str | None = None, limit: int = 200
+) -> list[ConfigurationItem]:
+    """CIs `actor` may see, by name, optionally those whose name contains `q`."""
+    stmt = (
+        select(ConfigurationItem).where(policy.visible(actor)).order_by(ConfigurationItem.name).limit(limit)
+    )
     if q:
         stmt = stmt.where(ConfigurationItem.name.icontains(q, autoescape=True))
     return list(session.scalars(stmt))

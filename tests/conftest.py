@@ -6,7 +6,11 @@ nothing a test writes survives it.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +28,12 @@ from vigil.core import clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.db import Database, make_engine
 from vigil.web.app import create_app
+
+# Audit key: every test, and every `vigil` subprocess a test starts (they inherit the environment), uses a
+# throwaway key file in a temporary directory, never ./vigil-audit.key in the working tree.
+_AUDIT_KEY_DIR = tempfile.mkdtemp(prefix="vigil-test-audit-key-")
+atexit.register(shutil.rmtree, _AUDIT_KEY_DIR, ignore_errors=True)
+os.environ.setdefault("VIGIL_AUDIT_KEY_FILE", os.path.join(_AUDIT_KEY_DIR, "vigil-audit.key"))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -362,6 +362,7 @@ ADMIN_ONLY = {
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/audit/export.csv"),
     ("GET", "/api/v1/audit/verify"),
+    ("GET", "/api/v1/audit/anchor"),
 }
 ADMIN_OPS = [op for op in OPERATIONS if (op.method, op.path) in ADMIN_ONLY]
 

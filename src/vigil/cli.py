@@ -15,6 +15,7 @@ from vigil import migrate as migrations
 from vigil.auth import service as auth_service
 from vigil.cli_support import database_url, fail, get_db, state
 from vigil.core import registry
+from vigil.core.audit import Adoption
 from vigil.core.config import get_settings
 from vigil.core.db import make_engine
 from vigil.core.errors import VigilError
@@ -65,6 +66,12 @@ def _first_admin(url: str) -> None:
         typer.secho(f"Its password, shown this once: {generated}", fg=typer.colors.YELLOW, bold=True)
 
 
+def _adopt_audit(adoption: Adoption | None) -> None:
+    """Say how many audit records from before keying were adopted; `migrate` logs a refusal as an error."""
+    if adoption is not None and adoption.adopted:
+        typer.echo(f"audit log: {adoption.adopted} records from before keying now MACed with the audit key")
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Address to bind (VIGIL_HOST, default 127.0.0.1)."),
@@ -76,6 +83,7 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     url = database_url(database)
+    _adopt_audit(migrations.adopt_audit(url))
     try:
         _first_admin(url)
     except VigilError as exc:
@@ -129,7 +137,7 @@ def db_upgrade(
     database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
 ) -> None:
     """Apply migrations up to REVISION (default: head)."""
-    migrations.upgrade(database_url(database), revision)
+    _adopt_audit(migrations.upgrade(database_url(database), revision))
     typer.echo(f"database at {migrations.current_revision(make_engine(database_url(database)))}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
+from vigil.core import audit
+from vigil.core.db import Database
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def config(url: str) -> Config:
@@ -22,8 +27,33 @@ def config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head") -> audit.Adoption | None:
+    """Migrate to `revision`; at head, also bring audit records from before keying under the audit key."""
     command.upgrade(config(url), revision)
+    return adopt_audit(url) if revision == "head" else None
+
+
+def adopt_audit(url: str) -> audit.Adoption | None:
+    """Re-MAC audit records written before keying (see `audit.adopt_legacy`); None below head.
+
+    A legacy chain that fails to verify is left as it is and logged: `vigil audit verify` names it.
+    """
+    db = Database(url)
+    try:
+        if current_revision(db.engine) != head_revision():
+            return None
+        with db.unit_of_work() as session:
+            adoption = audit.adopt_legacy(session)
+    finally:
+        db.dispose()
+    if adoption.problem is not None:
+        p = adoption.problem
+        log.error(
+            "audit records from before keying were not adopted: %s at seq %s: %s", p.kind, p.seq, p.detail
+        )
+    elif adoption.adopted:
+        log.info("adopted %d audit records from before keying under the audit key", adoption.adopted)
+    return adoption
 
 
 def downgrade(url: str, revision: str) -> None:

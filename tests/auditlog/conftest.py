@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -20,8 +21,9 @@ from vigil.auditlog import ui as auditlog_ui
 from vigil.auth import service as auth_service
 from vigil.auth.roles import Role
 from vigil.auth.schemas import UserCreate
-from vigil.core import audit
+from vigil.core import audit, auditkey
 from vigil.core.actor import Actor, Channel
+from vigil.core.config import get_settings
 from vigil.core.db import Database
 from vigil.web.app import create_app
 
@@ -76,3 +78,22 @@ def chain_ids(db: Database) -> dict[int, int]:
 def check(db: Database) -> tuple[int, audit.ChainProblem | None]:
     with db.unit_of_work() as s:
         return audit.verify(s)
+
+
+def keyed_hash(entry: audit.AuditRecord, prev_hash: str | None = None) -> str:
+    """What Vigil would MAC `entry` as with the current key (an attacker who has stolen the key)."""
+    prev = entry.prev_hash if prev_hash is None else prev_hash
+    return audit.record_mac(auditkey.keyring().secret, prev, audit.hashed_fields(entry))
+
+
+@pytest.fixture
+def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A key file path of this test's own, not created yet; the inline key is unset."""
+    path = tmp_path / "keys" / "vigil-audit.key"
+    monkeypatch.setenv("VIGIL_AUDIT_KEY_FILE", str(path))
+    monkeypatch.delenv("VIGIL_AUDIT_KEY", raising=False)
+    get_settings.cache_clear()
+    auditkey.reset_cache()
+    yield path
+    get_settings.cache_clear()
+    auditkey.reset_cache()

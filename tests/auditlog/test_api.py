@@ -63,6 +63,7 @@ def test_search_filters_and_pages(client: TestClient, db: Database) -> None:
         "channel",
         "request_id",
         "hash",
+        "key_id",
     }
     assert first["changes"]["title"] == [None, "Queue backlog 2"] and first["request_id"] == "batch-1"
     rest = client.get(
@@ -100,7 +101,7 @@ def test_csv_export(client: TestClient, db: Database) -> None:
     assert {(row[2], row[8]) for row in rows[1:]} == {("'=1+2", "'@SUM(A1)")}
 
 
-PATHS = ("/api/v1/audit", "/api/v1/audit/export.csv", "/api/v1/audit/verify")
+PATHS = ("/api/v1/audit", "/api/v1/audit/export.csv", "/api/v1/audit/verify", "/api/v1/audit/anchor")
 
 
 @pytest.mark.parametrize("role", [Role.REQUESTER, Role.AGENT, Role.CHANGE_MANAGER, Role.MANAGER, Role.ADMIN])
@@ -136,6 +137,19 @@ def test_verify_reports_intact_and_broken_chains(client: TestClient, db: Databas
             "detail": f"record id {rid} (seq {checked - 1}) was altered",
         },
     }
+
+
+def test_anchor_of_an_intact_chain_and_409_for_a_broken_one(client: TestClient, db: Database) -> None:
+    seed(db, 2)
+    r = client.get("/api/v1/audit/anchor")
+    assert r.status_code == 200, r.text
+    anchor = r.json()
+    assert set(anchor) == {"version", "seq", "hash", "records", "at", "key_id", "mac"}
+    assert anchor["seq"] == anchor["records"] == client.get("/api/v1/audit/verify").json()["checked"]
+    with db.unit_of_work() as s:
+        s.execute(text("UPDATE audit_record SET actor_name = 'Mallory' WHERE seq = 1"))
+    r = client.get("/api/v1/audit/anchor")
+    assert r.status_code == 409 and "not anchored: changed at seq 1" in r.json()["detail"]
 
 
 def test_search_query_count_does_not_grow(

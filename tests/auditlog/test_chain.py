@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import JSON, DateTime, Uuid, bindparam, event, select, text
 
-from tests.auditlog.conftest import chain_ids, check, execute, make_admin, seeded
+from tests.auditlog.conftest import chain_ids, check, execute, keyed_hash, make_admin, seeded
 from tests.dbutil import BACKENDS, PG_URL, fresh_database
 from tests.factories.incidents import make_incident
 from vigil import migrate
-from vigil.core import audit
+from vigil.core import auditkey
 from vigil.core.audit import AuditRecord
 from vigil.core.db import Database
 
@@ -97,14 +97,14 @@ def test_swapped_contents_are_changed(backend: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_moved_and_rehashed_records_are_reordered(backend: str, tmp_path: Path) -> None:
-    """Someone who knows the hash recomputes a moved record's own hash: its link still gives it away."""
+    """Someone who even holds the key recomputes a moved record's own MAC: its link still gives it away."""
     with seeded(backend, tmp_path) as (_, db):
         ids = chain_ids(db)
         with db.unit_of_work() as s:
             for seq, new_seq in ((2, -1), (4, 2), (-1, 4)):
                 entry = s.scalars(select(AuditRecord).where(AuditRecord.seq == seq)).one()
                 entry.seq = new_seq
-                entry.hash = audit.record_hash(entry.prev_hash, audit.hashed_fields(entry))
+                entry.hash = keyed_hash(entry)
                 s.flush()
         _, problem = check(db)
         assert problem is not None and (problem.kind, problem.seq, problem.record_id) == (
@@ -122,7 +122,7 @@ def test_a_rehashed_last_record_is_changed(backend: str, tmp_path: Path) -> None
         with db.unit_of_work() as s:
             entry = s.scalars(select(AuditRecord).where(AuditRecord.seq == 5)).one()
             entry.changes = {"title": [None, "nothing to see"]}
-            entry.hash = audit.record_hash(entry.prev_hash, audit.hashed_fields(entry))
+            entry.hash = keyed_hash(entry)
         _, problem = check(db)
         assert problem is not None and (problem.kind, problem.seq, problem.record_id) == (
             "changed",
@@ -148,8 +148,9 @@ def test_a_record_appended_past_the_head_is_reordered(backend: str, tmp_path: Pa
                 request_id=None,
                 seq=6,
                 prev_hash=last.hash,
+                key_id=last.key_id,
             )
-            forged.hash = audit.record_hash(last.hash, audit.hashed_fields(forged))
+            forged.hash = keyed_hash(forged)
             s.add(forged)
             s.flush()
             forged_id = forged.id
@@ -190,7 +191,10 @@ def test_records_committed_while_verifying_are_no_break(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_records_from_before_the_chain_are_backfilled_and_verify(backend: str, tmp_path: Path) -> None:
-    """Rows written at revision 0001 get their hashes from 0002's frozen copy; core.audit must agree."""
+    """Rows written at revision 0001 get their hashes from 0002's frozen copy, then are adopted at head.
+
+    Adoption verifies that unkeyed chain with the frozen SHA-256 first: it must agree with 0002's copy.
+    """
     old_rows = [
         {
             "at": datetime(2026, 1, 5, 8, 30, tzinfo=UTC),
@@ -233,8 +237,10 @@ def test_records_from_before_the_chain_are_backfilled_and_verify(backend: str, t
             with db.unit_of_work() as s:
                 for row in old_rows:
                     s.execute(insert, {**row, "oid": str(uuid.uuid4())})
-            migrate.upgrade(url)
+            adoption = migrate.upgrade(url)
+            assert adoption is not None and (adoption.adopted, adoption.problem) == (len(old_rows), None)
             with db.unit_of_work() as s:
+                assert set(s.scalars(select(AuditRecord.key_id))) == {auditkey.keyring().current}
                 admin = make_admin(s)
                 make_incident(s, admin, title="After the upgrade")
             checked, problem = check(db)

@@ -1,4 +1,4 @@
-"""REST endpoints for the audit trail under /api/v1/audit: search, CSV export, chain verification."""
+"""REST endpoints for the audit trail under /api/v1/audit: search, CSV export, chain verification, anchors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from vigil.auditlog import service
-from vigil.auditlog.schemas import AuditFilter, AuditPage, VerifyResult
+from vigil.auditlog.schemas import AnchorRead, AuditFilter, AuditPage, VerifyResult
 from vigil.core import clock
 from vigil.core.actor import Actor
 from vigil.core.db import Database
@@ -60,3 +60,10 @@ def verify_audit(db: Db, actor: ApiActor) -> VerifyResult:
     """Walk the hash chain. A broken chain is still a 200, with `ok: false` and the first problem."""
     with db.unit_of_work() as session:
         return service.verify(session=session, actor=actor)
+
+
+@router.get("/anchor", response_model=AnchorRead, responses=problems.responses(409))
+def anchor_audit(db: Db, actor: ApiActor) -> AnchorRead:
+    """A signed checkpoint of the chain head, to keep elsewhere; 409 when the chain is broken."""
+    with db.unit_of_work() as session:
+        return service.anchor(session=session, actor=actor)

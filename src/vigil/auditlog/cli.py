@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -9,16 +12,36 @@ from sqlalchemy.orm import Session
 
 from vigil.auditlog import service
 from vigil.auditlog.schemas import AuditFilter, AuditRecordRead
-from vigil.cli_support import DB_OPT, JSON_OPT, print_json, run, validated
+from vigil.cli_support import DB_OPT, JSON_OPT, fail, print_json, run, validated
+from vigil.core import auditkey
 from vigil.core.actor import Actor
+from vigil.core.errors import Invalid
 
 app = typer.Typer(help="The audit trail: verify the hash chain, list records.", no_args_is_help=True)
 
 
+ANCHOR_OPT = typer.Option(
+    None,
+    "--anchor",
+    help="An anchor file from `vigil audit anchor`: the log must still hold the anchored record.",
+    dir_okay=False,
+)
+
+
+def _read_anchor(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read the anchor {path}: {exc}")
+
+
 @app.command()
-def verify(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+def verify(database: str = DB_OPT, anchor: Path = ANCHOR_OPT, as_json: bool = JSON_OPT) -> None:
     """Walk the whole hash chain; exit 1 naming the first changed, removed or reordered record."""
-    result = run(database, lambda s, a: service.verify(session=s, actor=a))
+    text = _read_anchor(anchor)
+    result = run(database, lambda s, a: service.verify(session=s, actor=a, anchor=text))
     if as_json:
         print_json(result)
     elif result.problem is None:
@@ -28,6 +51,32 @@ def verify(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
         typer.echo(f"audit chain broken: {p.kind} at seq {p.seq}: {p.detail}", err=True)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def anchor(
+    database: str = DB_OPT,
+    output: Path = typer.Option(None, "--output", "-o", help="Write the anchor here instead of stdout."),
+) -> None:
+    """Print a signed checkpoint of the chain head (JSON); keep it outside Vigil for `verify --anchor`."""
+    taken = run(database, lambda s, a: service.anchor(session=s, actor=a))
+    text = json.dumps(taken.model_dump(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"anchored seq {taken.seq} ({taken.records} records) in {output}", err=True)
+
+
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Append a new key to the audit key file and make it current; old keys stay to verify old records."""
+    try:
+        key_id = auditkey.rotate()
+    except (Invalid, OSError) as exc:
+        fail(exc.detail if isinstance(exc, Invalid) else str(exc))
+    source = auditkey.keyring().source
+    typer.echo(f"new audit key {key_id} in {source}; restart Vigil's processes and back the file up")
 
 
 @app.command("list")

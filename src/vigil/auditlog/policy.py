@@ -10,6 +10,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Reading covers search, the page and the CSV export: the trail names people and quotes old values.
     "audit.read": frozenset({Role.ADMIN}),
     "audit.verify": frozenset({Role.ADMIN}),
+    "audit.anchor": frozenset({Role.ADMIN}),
 }
 
 

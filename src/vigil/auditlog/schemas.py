@@ -46,7 +46,10 @@ class AuditRecordRead(BaseModel):
     changes: dict[str, Any] = Field(description="`{field: [old, new]}`.")
     channel: str
     request_id: str | None
-    hash: str = Field(description="sha256 over the previous record's hash and this record's fields.")
+    hash: str = Field(
+        description="HMAC-SHA256, with the audit key, over the previous record's hash and this record's fields."
+    )
+    key_id: str | None = Field(default=None, description="Which audit key MACed the record.")
 
 
 class AuditPage(BaseModel):
@@ -57,7 +60,7 @@ class AuditPage(BaseModel):
 class ChainProblemRead(BaseModel):
     """Where the chain first breaks."""
 
-    kind: Literal["changed", "removed", "reordered"]
+    kind: Literal["changed", "removed", "reordered", "unkeyed", "unknown_key", "truncated"]
     seq: int
     record_id: int | None = Field(description="The record at fault, when it still exists.")
     detail: str
@@ -67,3 +70,15 @@ class VerifyResult(BaseModel):
     ok: bool
     checked: int = Field(description="How many records were walked.")
     problem: ChainProblemRead | None
+
+
+class AnchorRead(BaseModel):
+    """A signed checkpoint of the chain head, to keep outside Vigil and check with `verify --anchor`."""
+
+    version: int
+    seq: int = Field(description="The head's position when the anchor was taken.")
+    hash: str = Field(description="The hash of the record at `seq`.")
+    records: int = Field(description="How many records the chain held, all verified.")
+    at: str = Field(description="When the anchor was taken (ISO 8601, UTC).")
+    key_id: str = Field(description="The audit key the anchor's MAC derives from.")
+    mac: str = Field(description="HMAC-SHA256 over the other fields, with a key derived for anchors.")

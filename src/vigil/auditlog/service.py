@@ -16,11 +16,11 @@ from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.orm import Session
 
 from vigil.auditlog import policy
-from vigil.auditlog.schemas import AuditFilter, AuditRecordRead, ChainProblemRead, VerifyResult
-from vigil.core import audit
+from vigil.auditlog.schemas import AnchorRead, AuditFilter, AuditRecordRead, ChainProblemRead, VerifyResult
+from vigil.core import audit, auditanchor
 from vigil.core.actor import Actor
-from vigil.core.audit import AuditRecord
-from vigil.core.errors import Invalid
+from vigil.core.audit import AuditRecord, ChainProblem
+from vigil.core.errors import Conflict, Invalid
 from vigil.core.pagination import Page
 
 #: Rows per query while exporting: memory stays flat however long the trail is.
@@ -183,12 +183,31 @@ def _csv_lines(session: Session, conds: list[ColumnElement[bool]]) -> Iterator[s
         after = batch[-1].seq
 
 
-def verify(*, session: Session, actor: Actor) -> VerifyResult:
-    """Walk the whole hash chain; `ok` is False with the first problem when it is broken."""
-    policy.require(actor, "audit.verify")
-    checked, problem = audit.verify(session)
+def _result(checked: int, problem: ChainProblem | None) -> VerifyResult:
     found = ChainProblemRead.model_validate(asdict(problem)) if problem is not None else None
     return VerifyResult(ok=problem is None, checked=checked, problem=found)
+
+
+def verify(*, session: Session, actor: Actor, anchor: str | None = None) -> VerifyResult:
+    """Walk the whole hash chain; `ok` is False with the first problem when it is broken.
+
+    With `anchor` (the JSON `anchor()` gave), the log must also still hold the anchored record: that
+    catches its last records removed with the head moved back. An anchor whose MAC fails is Invalid.
+    """
+    policy.require(actor, "audit.verify")
+    if anchor is None:
+        return _result(*audit.verify(session))
+    return _result(*auditanchor.check(session, auditanchor.parse(anchor)))
+
+
+def anchor(*, session: Session, actor: Actor) -> AnchorRead:
+    """A signed checkpoint of the chain head; a broken chain is a Conflict naming its first problem."""
+    policy.require(actor, "audit.anchor")
+    taken, problem = auditanchor.take(session)
+    if taken is None:
+        detail = f"{problem.kind} at seq {problem.seq}: {problem.detail}" if problem else "no chain"
+        raise Conflict(f"the audit chain is broken, so it is not anchored: {detail}")
+    return AnchorRead.model_validate(asdict(taken))
 
 
 def cursor_from(seq: int) -> str:

@@ -1,13 +1,16 @@
-"""Append-only, hash-chained audit log: every mutation writes one record in the same transaction.
+"""Append-only, HMAC-chained audit log: every mutation writes one record in the same transaction.
 
-Each record stores its position `seq`, the previous record's hash and its own:
-sha256(prev_hash + canonical JSON of its fields). Changing, removing or reordering a record breaks the
-chain at that point, which `verify()` reports.
+Each record stores its position `seq`, the previous record's hash, the id of the keyring key that MACed
+it, and its own hash: HMAC-SHA256(key, prev_hash + canonical JSON of its fields). The key lives outside
+the database (`core.auditkey`), so someone who can only write the database cannot forge a valid chain.
+Changing, removing or reordering a record breaks the chain at that point, which `verify()` reports.
+Records from before keying (plain SHA-256, no key id) are verified and re-MACed by `adopt_legacy()`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ColumnElement, Index, Integer, String, Uuid, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from vigil.core import clock
+from vigil.core import auditkey, clock
 from vigil.core.actor import Actor
 from vigil.core.db import Base
 
@@ -34,7 +37,8 @@ class AuditRecord(Base):
     actor_name: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(80), index=True)
     object_type: Mapped[str] = mapped_column(String(40))
-    object_id: Mapped[str] = mapped_column(String(64))
+    #: Fits every identifier written to it; longer ones are stored as "sha256:<hex>" (see `_object_key`).
+    object_id: Mapped[str] = mapped_column(String(255))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     channel: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
@@ -42,6 +46,8 @@ class AuditRecord(Base):
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: Which key of the audit keyring MACed this record (None only for records from before keying).
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuditChainHead(Base):
@@ -55,12 +61,31 @@ class AuditChainHead(Base):
 
 
 GENESIS = "0" * 64
+#: Longer object ids are stored as "sha256:<hex>": a digest still finds every record of the object.
+OBJECT_ID_MAX = 255
+
+
+def _canonical(prev_hash: str, fields: dict[str, Any]) -> bytes:
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return (prev_hash + text).encode()
 
 
 def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    """The chain hash of one record. Changing this breaks every stored chain: it is frozen."""
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    """The unkeyed chain hash of records from before keying (revision 0002). Frozen: only adoption uses it."""
+    return hashlib.sha256(_canonical(prev_hash, fields)).hexdigest()
+
+
+def record_mac(secret: bytes, prev_hash: str, fields: dict[str, Any]) -> str:
+    """The keyed chain hash of one record. Changing this breaks every stored chain: it is frozen."""
+    return hmac.new(secret, _canonical(prev_hash, fields), hashlib.sha256).hexdigest()
+
+
+def object_key(object_id: object) -> str:
+    """The stored form of an object id: as is when it fits the column, else its SHA-256."""
+    text = str(object_id)
+    if len(text) <= OBJECT_ID_MAX:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def hashed_fields(entry: AuditRecord) -> dict[str, Any]:
@@ -100,6 +125,7 @@ def record(
     changes: Changes | None = None,
 ) -> AuditRecord:
     """Append one audit record; flushed with the caller's transaction, never committed here."""
+    ring = auditkey.keyring()  # before taking the head lock: loading may create the key file
     seq, prev_hash = _next_link(session)
     entry = AuditRecord(
         occurred_at=clock.now().astimezone(UTC),  # hashed as text: always the UTC form
@@ -107,14 +133,15 @@ def record(
         actor_name=actor.display_name,
         action=action,
         object_type=object_type,
-        object_id=str(object_id),
+        object_id=object_key(object_id),
         changes=json.loads(json.dumps(changes or {}, default=str)),
         channel=str(actor.channel),
         request_id=actor.request_id,
         seq=seq,
         prev_hash=prev_hash,
+        key_id=ring.current,
     )
-    entry.hash = record_hash(prev_hash, hashed_fields(entry))
+    entry.hash = record_mac(ring.secret, prev_hash, hashed_fields(entry))
     session.add(entry)
     session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=entry.hash))
     session.flush()
@@ -124,7 +151,7 @@ def record(
 def for_object(session: Session, object_type: str, object_id: object) -> list[AuditRecord]:
     stmt = (
         select(AuditRecord)
-        .where(AuditRecord.object_type == object_type, AuditRecord.object_id == str(object_id))
+        .where(AuditRecord.object_type == object_type, AuditRecord.object_id == object_key(object_id))
         .order_by(AuditRecord.id)
     )
     return list(session.scalars(stmt))
@@ -139,7 +166,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> Changes:
 class ChainProblem:
     """The first place the audit chain breaks: which record, and how."""
 
-    kind: str  # "changed", "removed" or "reordered"
+    #: "changed", "removed", "reordered", "unkeyed", "unknown_key", or (against an anchor) "truncated"
+    kind: str
     seq: int
     record_id: int | None
     detail: str
@@ -153,6 +181,35 @@ class _Walk:
     prev_hash: str = GENESIS
     last_id: int | None = None
     checked: int = 0
+    #: Accept unkeyed (pre-keying) records, but only before the first keyed one: adoption's walk.
+    legacy: bool = False
+    keyed_seen: bool = False
+
+
+def _expected_hash(entry: AuditRecord, at: _Walk) -> str | ChainProblem:
+    """What the record's hash must be, or why it cannot be checked at all."""
+    where = f"record id {entry.id} (seq {entry.seq})"
+    if entry.key_id is None:
+        if at.legacy and not at.keyed_seen:
+            return record_hash(entry.prev_hash, hashed_fields(entry))
+        return ChainProblem(
+            "unkeyed",
+            entry.seq,
+            entry.id,
+            f"{where} has no key id: written before keying and not adopted yet (run `vigil db upgrade`),"
+            " or forged with the public unkeyed hash",
+        )
+    at.keyed_seen = True
+    secret = auditkey.secret_for(entry.key_id)
+    if secret is None:
+        return ChainProblem(
+            "unknown_key",
+            entry.seq,
+            entry.id,
+            f"{where} was MACed with key {entry.key_id!r}, which is not in the audit keyring"
+            f" ({auditkey.keyring().source}): a lost or different key file, or a forged record",
+        )
+    return record_mac(secret, entry.prev_hash, hashed_fields(entry))
 
 
 def _check(entry: AuditRecord, at: _Walk) -> ChainProblem | None:
@@ -163,7 +220,10 @@ def _check(entry: AuditRecord, at: _Walk) -> ChainProblem | None:
             None,
             f"records {at.expected_seq}..{entry.seq - 1} are missing before record id {entry.id}",
         )
-    if record_hash(entry.prev_hash, hashed_fields(entry)) != entry.hash:
+    expected = _expected_hash(entry, at)
+    if isinstance(expected, ChainProblem):
+        return expected
+    if not hmac.compare_digest(expected, entry.hash):
         return ChainProblem(
             "changed", entry.seq, entry.id, f"record id {entry.id} (seq {entry.seq}) was altered"
         )
@@ -225,7 +285,10 @@ def verify(session: Session) -> tuple[int, ChainProblem | None]:
     commits, so records appended while the walk ran are walked too before comparing with the head;
     otherwise a busy system would look as if its newest records had been removed.
     """
-    at = _Walk()
+    return _verify(session, _Walk())
+
+
+def _verify(session: Session, at: _Walk) -> tuple[int, ChainProblem | None]:
     problem = _walk(session, at)
     if problem is not None:
         return at.checked, problem
@@ -242,3 +305,53 @@ def verify(session: Session) -> tuple[int, ChainProblem | None]:
         if problem is not None:
             return at.checked, problem
     return at.checked, _check_head(session, at, last_seq, last_hash)
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What `adopt_legacy` did: how many records it re-MACed, or why it left the log untouched."""
+
+    adopted: int
+    problem: ChainProblem | None = None
+
+
+def _has_unkeyed(session: Session) -> bool:
+    return session.scalar(select(AuditRecord.id).where(AuditRecord.key_id.is_(None)).limit(1)) is not None
+
+
+def adopt_legacy(session: Session, batch: int = 1000) -> Adoption:
+    """Bring records from before keying under the current key, once their unkeyed chain verifies.
+
+    Unkeyed records must all come before the first keyed one (only then were they written before
+    keying); keyed records after them are checked with their own keys, then re-MACed too, because
+    their links change. Nothing is rewritten when any check fails. Holds the chain head meanwhile.
+    """
+    if not _has_unkeyed(session):
+        return Adoption(0)
+    ring = auditkey.keyring()
+    # Take the head's lock first (as writers do), then look again: another process may have adopted.
+    session.execute(
+        update(AuditChainHead).where(AuditChainHead.id == 1).values(last_seq=AuditChainHead.last_seq)
+    )
+    if not _has_unkeyed(session):
+        return Adoption(0)
+    _, problem = _verify(session, _Walk(legacy=True))
+    if problem is not None:
+        return Adoption(0, problem)
+    prev, after, count = GENESIS, 0, 0
+    while True:
+        stmt = select(AuditRecord).where(AuditRecord.seq > after).order_by(AuditRecord.seq).limit(batch)
+        entries = list(session.scalars(stmt.execution_options(populate_existing=True)))
+        for entry in entries:
+            entry.prev_hash, entry.key_id = prev, ring.current
+            entry.hash = prev = record_mac(ring.secret, prev, hashed_fields(entry))
+        session.flush()
+        for entry in entries:
+            session.expunge(entry)  # memory stays flat however long the log is
+        count += len(entries)
+        if len(entries) < batch:
+            break
+        after = entries[-1].seq
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev))
+    session.flush()
+    return Adoption(count)

@@ -32,7 +32,7 @@ def _page(
     with db.unit_of_work() as session:
         policy.require(actor, "user.update")  # the page is for administrators
         ctx: dict[str, Any] = {
-            "users": service.list_users(session=session, actor=actor, include_inactive=True),
+            "users": service.list_users(session=session, actor=actor, include_inactive=True, with_teams=True),
             "teams": service.list_teams(session=session, actor=actor),
             "roles": list(Role),
             "error": error,

@@ -51,13 +51,15 @@ FILTER_FIELDS = {"user": "assigned_to", "team": "assignment_group", "affected_ci
 
 def _choices(session: Any, actor: Actor) -> dict[str, Any]:
     """Choices for the forms, and which staff-only controls this actor gets at all."""
+    staff = policy.can(actor, "incident.assign")
     return {
         "can": {
             name: policy.can(actor, f"incident.{name}") for name in ("assign", "set_priority", "work_note")
         },
         "categories": categories.names(session),
-        "users": auth_service.list_users(session=session, actor=actor),
-        "teams": auth_service.list_teams(session=session, actor=actor),
+        # Only what the staff-only controls offer: assignable people (staff) and team names.
+        "users": auth_service.list_users(session=session, actor=actor, staff_only=True) if staff else [],
+        "teams": auth_service.team_names(session=session, actor=actor) if staff else [],
         "statuses": list(Status),
         "priorities": list(Priority),
         "levels": list(Level),
@@ -177,7 +179,7 @@ def _detail(
         incident = service.get(session=session, actor=actor, ref=ref)
         ctx: dict[str, Any] = {
             "incident": service.to_read(incident, actor),
-            "timeline": service.timeline(session=session, actor=actor, ref=ref),
+            "timeline": service.timeline(session=session, actor=actor, ref=ref, incident=incident),
             "notice": NOTICES.get(notice or ""),
             "error": error,
             "retry": retry or {},

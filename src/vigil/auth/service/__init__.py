@@ -18,6 +18,7 @@ from vigil.auth.service.users import (
     resolve_user,
     set_password,
     system_actor,
+    team_names,
     update_team,
     update_user,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "sessions",
     "set_password",
     "system_actor",
+    "team_names",
     "tokens",
     "update_team",
     "update_user",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from vigil.auth import credentials
 from vigil.auth.models import LoginAttempt, User, UserSession
@@ -267,7 +267,7 @@ def authenticate(
     found = session.scalars(
         select(UserSession)
         .where(UserSession.token_hash == credentials.digest(raw))
-        .options(selectinload(UserSession.user).selectinload(User.teams))
+        .options(joinedload(UserSession.user).selectinload(User.teams))
     ).one_or_none()
     now = clock.now()
     if found is None or found.expires_at <= now or not found.user.active:

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from vigil.auth import credentials, policy
 from vigil.auth.models import ApiToken, User
@@ -96,7 +96,7 @@ def authenticate(session: Session, raw: str, request_id: str | None = None) -> A
     token = session.scalars(
         select(ApiToken)
         .where(ApiToken.token_hash == credentials.digest(raw))
-        .options(selectinload(ApiToken.user).selectinload(User.teams))
+        .options(joinedload(ApiToken.user).selectinload(User.teams))
     ).one_or_none()
     now = clock.now()
     if token is None or token.revoked_at is not None or not token.user.active:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from vigil.auth import credentials, policy
 from vigil.auth.models import ApiToken, Team, User, UserSession
-from vigil.auth.roles import Role
+from vigil.auth.roles import STAFF, Role
 from vigil.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
@@ -341,17 +341,29 @@ def get_user(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> User:
     return user
 
 
-def list_users(*, session: Session, actor: Actor, include_inactive: bool = False) -> list[User]:
-    """Users `actor` may see, by name; a requester sees only themself (the directory is for staff)."""
-    stmt = (
-        select(User)
-        .where(policy.visible_users(actor))
-        .options(selectinload(User.teams))
-        .order_by(User.display_name, User.id)
-    )
+def list_users(
+    *,
+    session: Session,
+    actor: Actor,
+    include_inactive: bool = False,
+    staff_only: bool = False,
+    with_teams: bool = False,
+) -> list[User]:
+    """Users `actor` may see, by name (`with_teams`: their teams too); a requester sees only themself (the directory is
+    for staff). `staff_only` keeps those who can be assigned work (no requesters)."""
+    stmt = select(User).where(policy.visible_users(actor)).order_by(User.display_name, User.id)
+    if with_teams:
+        stmt = stmt.options(selectinload(User.teams))
     if not include_inactive:
         stmt = stmt.where(User.active.is_(True))
+    if staff_only:
+        stmt = stmt.where(User.role.in_([str(r) for r in STAFF]))
     return list(session.scalars(stmt))
+
+
+def team_names(*, session: Session, actor: Actor) -> list[str]:
+    """Names of the teams `actor` may see, for pickers (nothing else loaded)."""
+    return list(session.scalars(select(Team.name).where(policy.visible_teams(actor)).order_by(Team.name)))
 
 
 def list_teams(*, session: Session, actor: Actor) -> list[Team]:

@@ -24,7 +24,7 @@ from vigil.incidents.schemas import (
     TimelineKind,
 )
 from vigil.incidents.service import transitions
-from vigil.incidents.service.records import load
+from vigil.incidents.service.records import load, visible_id
 
 
 def _act(
@@ -183,11 +183,14 @@ def _invisible_parents(session: Session, actor: Actor, records: list[audit.Audit
     return numbers - set(seen)
 
 
-def timeline(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> list[TimelineEntry]:
-    """Comments, work notes (staff only) and every recorded change, oldest first."""
-    incident = load(session, actor, ref)
+def timeline(
+    *, session: Session, actor: Actor, ref: str | uuid.UUID, incident: Incident | None = None
+) -> list[TimelineEntry]:
+    """Comments, work notes (staff only) and every recorded change, oldest first. Pass `incident` when
+    the caller already loaded it for `actor` (the incident page), so it is not looked up twice."""
+    incident_id = incident.id if incident is not None else visible_id(session, actor, ref)
     entries: list[TimelineEntry] = []
-    records = audit.for_object(session, "incident", incident.id)
+    records = audit.for_object(session, "incident", incident_id)
     hide = _invisible_parents(session, actor, records)
     for rec in records:
         if rec.action in _COMMENT_ACTIONS:
@@ -205,7 +208,7 @@ def timeline(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> list[Ti
                 at=rec.occurred_at, kind=kind, actor=rec.actor_name, action=rec.action, changes=changes
             )
         )
-    stmt = select(IncidentComment).where(IncidentComment.incident_id == incident.id)
+    stmt = select(IncidentComment).where(IncidentComment.incident_id == incident_id)
     if not policy.can(actor, "incident.read_work_notes"):
         stmt = stmt.where(IncidentComment.internal.is_(False))
     for c in session.scalars(stmt):

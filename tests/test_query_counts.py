@@ -1,0 +1,134 @@
+"""No N+1 anywhere: every list and detail endpoint of the API, and every page, issues the same number of
+queries whether the data holds a few or many distinct requesters, assignees, teams, CIs and parents; and
+each stays within a small budget.
+
+The endpoints are read from the OpenAPI schema, so a new GET operation is covered as soon as it exists.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.access import openapi
+from tests.factories.auth import WebClient, actor, api_token, login_as, make_team, make_user
+from tests.factories.incidents import make_incident
+from vigil.auth.roles import Role
+from vigil.cmdb import service as cmdb_service
+from vigil.cmdb.schemas import CICreate
+from vigil.core.actor import Actor
+from vigil.core.db import Database
+from vigil.incidents import service
+from vigil.incidents.schemas import CommentCreate, IncidentUpdate
+from vigil.web.app import create_app
+
+_n = itertools.count()
+
+#: Reads of one page or one record may not cost more than this many statements.
+BUDGET = 12
+
+PAGES = ("/incidents", "/incidents/new", "/incidents/{incident}", "/account", "/admin/audit", "/admin/people")
+
+
+@dataclass
+class World:
+    admin: Actor
+    incident: str
+    user: str
+    team: str
+
+
+def _grow(session: Session, admin: Actor, size: int) -> str:
+    """`size` incidents, each with its own requester, assignee, team, CI, parent, comment and work note."""
+    number = ""
+    for _ in range(size):
+        i = next(_n)
+        requester = make_user(session, admin, Role.REQUESTER)
+        agent = make_user(session, admin, Role.AGENT)
+        team = make_team(session, admin, agent, name=f"Queue {i}")
+        ci = cmdb_service.create(session=session, actor=admin, data=CICreate(name=f"ci-{i}"))
+        master = make_incident(session, admin, title=f"Master {i}")
+        inc = make_incident(
+            session,
+            actor(session, requester),
+            title=f"Outage {i}",
+        )
+        data = IncidentUpdate(
+            assigned_to=agent.email, assignment_group=team.name, affected_cis=[ci.name], parent=master.number
+        )
+        service.update(session=session, actor=admin, ref=inc.id, data=data)
+        for internal in (False, True):
+            body = CommentCreate(body=f"note {i}", internal=internal)
+            service.add_comment(session=session, actor=admin, ref=inc.id, data=body)
+        number = inc.number
+    return number
+
+
+@pytest.fixture
+def world(session: Session, admin: Actor) -> World:
+    number = _grow(session, admin, 2)
+    user = make_user(session, admin, Role.AGENT)
+    team = make_team(session, admin, user, name=f"Team {next(_n)}")
+    return World(admin, number, str(user.id), str(team.id))
+
+
+def _api_reads() -> list[openapi.Operation]:
+    return [op for op in openapi.OPERATIONS if op.method == "GET" and "health" not in op.path]
+
+
+def _url(path: str, w: World) -> str:
+    targets = openapi.Targets(incident=w.incident, user=w.user, category="Other", token_id=w.user)
+    url = openapi.url(openapi.Operation("GET", path, None), targets)
+    return re.sub(r"/api/v1/teams/[^/]+$", f"/api/v1/teams/{w.team}", url)
+
+
+@pytest.fixture
+def measure(count_queries: Callable[[], list[str]]) -> Callable[[Callable[[], object]], int]:
+    def run(call: Callable[[], object]) -> int:
+        start = len(count_queries())
+        call()
+        return len(count_queries()) - start
+
+    return run
+
+
+@pytest.fixture
+def clients(db: Database, session: Session, admin: Actor) -> Iterator[tuple[TestClient, WebClient]]:
+    with TestClient(create_app(db)) as api, WebClient(create_app(db)) as web:
+        api.headers["Authorization"] = f"Bearer {api_token(session, admin.user_id, 'admin')}"
+        login_as(web, session, admin.user_id)
+        yield api, web
+
+
+def test_every_read_costs_the_same_with_more_distinct_data(
+    world: World,
+    session: Session,
+    admin: Actor,
+    clients: tuple[TestClient, WebClient],
+    measure: Callable[[Callable[[], object]], int],
+) -> None:
+    api, web = clients
+    reads = [(api, _url(op.path, world)) for op in _api_reads()]
+    reads += [(web, p.replace("{incident}", world.incident)) for p in PAGES]
+    assert len(reads) >= 15
+
+    def counts() -> dict[str, int]:
+        out = {}
+        for client, url in reads:
+            assert client.get(url).status_code == 200, url
+            out[url] = measure(lambda c=client, u=url: c.get(u))
+        return out
+
+    few = counts()
+    _grow(session, admin, 6)
+    many = counts()
+    grew = {url: (few[url], many[url]) for url in few if many[url] != few[url]}
+    assert grew == {}, f"queries grow with the data (N+1): {grew}"
+    over = {url: n for url, n in many.items() if n > BUDGET}
+    assert over == {}, f"over the budget of {BUDGET} statements: {over}"

@@ -48,6 +48,8 @@ def test_an_event_reaches_its_subscriber_through_a_durable_job(
     incident = make_incident(session, admin, title="Subscribed")
     assert registry_fixture.SEEN == []  # delivered by the worker, after the writer commits
     worker.run_pending(db)
-    assert [(p["event"], p["number"]) for p in registry_fixture.SEEN] == [("IncidentCreated", incident.number)]
+    assert [(p["event"], p["number"]) for p in registry_fixture.SEEN] == [
+        ("IncidentCreated", incident.number)
+    ]
     worker.run_pending(db)
     assert len(registry_fixture.SEEN) == 1  # exactly once

@@ -36,6 +36,7 @@ demo: migrate
 lint: dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-logo
 
 typecheck: dev
 	$(BIN)/mypy

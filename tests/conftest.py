@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from tests.dbutil import BACKENDS, PG_URL, reset_postgres_schema
 from tests.factories.auth import WebClient, api_token, login_as
 from vigil import domains, migrate
+from vigil.app import create_app
 from vigil.auth import service as auth_service
 from vigil.core import clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.db import Database, make_engine
-from vigil.web.app import create_app
 
 # Audit key: every test, and every `vigil` subprocess a test starts (they inherit the environment), uses a
 # throwaway key file in a temporary directory, never ./vigil-audit.key in the working tree.

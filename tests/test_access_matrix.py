@@ -22,6 +22,7 @@ from tests.access.openapi import OPERATIONS, PROTECTED, Operation, Targets
 from tests.conftest import Clock
 from tests.factories.auth import actor, api_token, make_team, make_user
 from tests.factories.incidents import make_incident
+from vigil.app import create_app
 from vigil.auth import service as auth_service
 from vigil.auth.models import User
 from vigil.auth.roles import Role
@@ -31,7 +32,6 @@ from vigil.core.db import Database
 from vigil.incidents import service
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import IncidentResolve
-from vigil.web.app import create_app
 from vigil.web.problems import REQUEST_VALIDATION
 
 PROBLEM = "application/problem+json"

@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from tests.factories.auth import api_token, make_team, make_user
 from tests.factories.incidents import make_incident
+from vigil.app import create_app
 from vigil.auth.roles import Role
 from vigil.core.actor import Actor
 from vigil.core.db import Database
-from vigil.web.app import create_app
 
 EXAMPLES = int(os.environ.get("VIGIL_FUZZ_EXAMPLES", "8"))
 

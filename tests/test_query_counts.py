@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests.access import openapi
 from tests.factories.auth import WebClient, actor, api_token, login_as, make_team, make_user
 from tests.factories.incidents import make_incident
+from vigil.app import create_app
 from vigil.auth.roles import Role
 from vigil.cmdb import service as cmdb_service
 from vigil.cmdb.schemas import CICreate
@@ -26,7 +27,6 @@ from vigil.core.actor import Actor
 from vigil.core.db import Database
 from vigil.incidents import service
 from vigil.incidents.schemas import CommentCreate, IncidentUpdate
-from vigil.web.app import create_app
 
 _n = itertools.count()
 

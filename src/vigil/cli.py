@@ -12,6 +12,7 @@ import uvicorn
 from vigil import demo as demo_data
 from vigil import domains
 from vigil import migrate as migrations
+from vigil.app import create_app
 from vigil.auth import service as auth_service
 from vigil.cli_support import database_url, fail, get_db, state
 from vigil.core import registry
@@ -20,8 +21,8 @@ from vigil.core.config import get_settings
 from vigil.core.db import make_engine
 from vigil.core.errors import VigilError
 from vigil.core.jobs import worker as job_worker
-from vigil.web.app import create_app
 
+state.resolve_actor = auth_service.operator_actor  # commands act as `--as EMAIL` or the first admin
 app = typer.Typer(no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

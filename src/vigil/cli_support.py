@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
-from vigil.auth import service as auth_service
 from vigil.core.actor import Actor, Channel
 from vigil.core.config import get_settings
 from vigil.core.db import Database
@@ -23,10 +22,16 @@ DB_OPT = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABA
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable JSON output.")
 
 
+#: Who a command acts as, given the database session, the channel and `--as EMAIL` (or None).
+ActorResolver = Callable[[Session, Channel, str | None], Actor]
+
+
 class _State:
-    """Set once by the root command's options (`vigil --as EMAIL ...`)."""
+    """Set once by the root command: its options (`vigil --as EMAIL ...`) and, from identity, how to
+    find the acting user (so this module, below every domain, needs none of them)."""
 
     as_email: str | None = None
+    resolve_actor: ActorResolver | None = None
 
 
 state = _State()
@@ -57,7 +62,9 @@ def run(database: str | None, fn: Callable[[Session, Actor], R]) -> R:
     """One command, one unit of work, as `vigil --as` (or the first admin); errors exit 1 with the reason."""
     try:
         with get_db(database_url(database)).unit_of_work() as session:
-            return fn(session, auth_service.operator_actor(session, Channel.CLI, state.as_email))
+            if state.resolve_actor is None:
+                raise RuntimeError("vigil.cli sets cli_support.state.resolve_actor at import")
+            return fn(session, state.resolve_actor(session, Channel.CLI, state.as_email))
     except VigilError as exc:
         fail(exc.detail)
     except ValidationError as exc:

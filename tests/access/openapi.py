@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.app import create_app
 from vigil.core.db import Database
-from vigil.web.app import create_app
 
 #: Reachable without credentials, on purpose.
 PUBLIC = frozenset({("GET", "/api/v1/health"), ("GET", "/api/v1/health/ready")})

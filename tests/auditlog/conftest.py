@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tests.dbutil import fresh_database
 from tests.factories.incidents import make_incident
 from vigil import migrate
+from vigil.app import create_app
 from vigil.auditlog import api as auditlog_api
 from vigil.auditlog import ui as auditlog_ui
 from vigil.auth import service as auth_service
@@ -25,7 +26,6 @@ from vigil.core import audit, auditkey
 from vigil.core.actor import Actor, Channel
 from vigil.core.config import get_settings
 from vigil.core.db import Database
-from vigil.web.app import create_app
 
 _n = itertools.count(1)
 

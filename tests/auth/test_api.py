@@ -7,12 +7,12 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from tests.factories.auth import api_token, make_user
+from vigil.app import create_app
 from vigil.auth import service as auth_service
 from vigil.auth.roles import Role
 from vigil.auth.schemas import UserCreate, UserUpdate
 from vigil.core.actor import Actor
 from vigil.core.db import Database
-from vigil.web.app import create_app
 
 
 def test_unauthenticated_and_bad_tokens_get_401(db: Database) -> None:

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.factories.auth import WebClient, actor, api_token, login_as, make_team, make_user
+from vigil.app import create_app
 from vigil.auth import service
 from vigil.auth.roles import Role
 from vigil.auth.schemas import TeamUpdate
@@ -14,7 +15,6 @@ from vigil.core.actor import Actor
 from vigil.core.audit import for_object
 from vigil.core.db import Database
 from vigil.core.errors import Conflict, Forbidden, Invalid, NotFound
-from vigil.web.app import create_app
 
 
 def test_update_team_renames_changes_manager_and_members_audited(session: Session, admin: Actor) -> None:

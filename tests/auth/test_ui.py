@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Clock
 from tests.factories.auth import WebClient, api_token
+from vigil.app import create_app
 from vigil.auth import service as auth_service
 from vigil.auth.models import LoginAttempt
 from vigil.auth.roles import Role
@@ -19,7 +20,6 @@ from vigil.auth.schemas import UserCreate
 from vigil.core.config import Settings
 from vigil.core.db import Database
 from vigil.incidents.models import Incident
-from vigil.web.app import create_app
 
 PASSWORD = "tangerine submarine 42"
 

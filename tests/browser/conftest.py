@@ -19,11 +19,11 @@ from pydantic import SecretStr
 
 from tests.dbutil import BACKENDS, fresh_database
 from vigil import migrate
+from vigil.app import create_app
 from vigil.auth import service as auth_service
 from vigil.auth.roles import Role
 from vigil.auth.schemas import UserCreate
 from vigil.core.db import Database
-from vigil.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from tests.core import registry_fixture
 from tests.factories.incidents import make_incident
 from vigil import domains
+from vigil.app import create_app
 from vigil.core import events, registry
 from vigil.core.actor import Actor
 from vigil.core.db import Database
 from vigil.core.jobs import worker
-from vigil.web.app import create_app
 
 
 @pytest.fixture

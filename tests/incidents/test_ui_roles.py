@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session
 
 from tests.factories.auth import WebClient, actor, api_token, login_as, make_user
 from tests.factories.incidents import make_incident
+from vigil.app import create_app
 from vigil.auth.roles import Role
 from vigil.core.actor import Actor
 from vigil.core.db import Database
-from vigil.web.app import create_app
 
 
 def test_requester_pages_offer_only_what_a_requester_may_do(

@@ -14,10 +14,10 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from tests.factories.auth import WebClient
+from vigil.app import create_app
 from vigil.auth.models import LoginAttempt
 from vigil.core.config import Settings
 from vigil.core.db import Database
-from vigil.web.app import create_app
 from vigil.web.edge import client_address, parse_networks
 
 SECURITY_HEADERS = ("content-security-policy", "x-frame-options", "x-content-type-options", "x-request-id")

@@ -21,10 +21,10 @@ from tests.access import openapi
 from tests.access.openapi import OPERATIONS, Operation, Targets
 from tests.factories.auth import api_token, make_user
 from tests.factories.incidents import make_incident
+from vigil.app import create_app
 from vigil.auth.roles import Role
 from vigil.core.actor import Actor
 from vigil.core.db import Database
-from vigil.web.app import create_app
 from vigil.web.problems import REQUEST_VALIDATION
 
 #: NUL breaks PostgreSQL; the others make no sense in a stored value or a reference.

@@ -11,11 +11,12 @@ from fastapi.responses import StreamingResponse
 
 from vigil.auditlog import service
 from vigil.auditlog.schemas import AnchorRead, AuditFilter, AuditPage, VerifyResult
+from vigil.auth.deps import ApiActor
 from vigil.core import clock
 from vigil.core.actor import Actor
 from vigil.core.db import Database
 from vigil.web import problems
-from vigil.web.deps import ApiActor, Db
+from vigil.web.deps import Db
 
 ERRORS = problems.responses(401, 403, 422)
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERRORS)

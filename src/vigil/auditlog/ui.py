@@ -12,9 +12,10 @@ from pydantic import ValidationError
 from vigil.auditlog import policy, service
 from vigil.auditlog.api import csv_response
 from vigil.auditlog.schemas import AuditFilter
+from vigil.auth.deps import WebActor
 from vigil.core.actor import Channel
 from vigil.core.errors import Invalid
-from vigil.web.deps import Db, WebActor
+from vigil.web.deps import Db
 from vigil.web.templating import render
 
 router = APIRouter(prefix="/admin/audit", include_in_schema=False)

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from vigil.auth import policy, service
+from vigil.auth.deps import WebActor
 from vigil.auth.roles import Role
 from vigil.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from vigil.core.errors import VigilError
-from vigil.web.deps import Db, FormBody, WebActor
+from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
 router = APIRouter(prefix="/admin/people", include_in_schema=False)

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from vigil.auth import service
+from vigil.auth.deps import ApiActor
 from vigil.auth.schemas import (
     PasswordChange,
     TeamCreate,
@@ -20,7 +21,7 @@ from vigil.auth.schemas import (
     UserUpdate,
 )
 from vigil.web import problems
-from vigil.web.deps import ApiActor, Db
+from vigil.web.deps import Db
 
 ERRORS = problems.responses(403, 404, 409, 422)
 router = APIRouter(prefix="/api/v1", tags=["identity"], responses=ERRORS)

@@ -13,10 +13,11 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import SecretStr, ValidationError
 
 from vigil.auth import service
+from vigil.auth.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebActor
 from vigil.auth.schemas import Scope, TokenCreate, TokenRead
 from vigil.core.config import Settings
 from vigil.core.errors import VigilError
-from vigil.web.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Db, WebActor
+from vigil.web.deps import Db
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from vigil.auth.deps import ApiActor
 from vigil.cmdb import service
 from vigil.cmdb.schemas import CICreate, CIRead
 from vigil.core.schemas import Ref
 from vigil.web import problems
-from vigil.web.deps import ApiActor, Db
+from vigil.web.deps import Db
 
 router = APIRouter(
     prefix="/api/v1/cis",

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
+from vigil.auth.deps import ApiActor
 from vigil.incidents import service
 from vigil.incidents.schemas import (
     CategoryCreate,
@@ -25,7 +26,7 @@ from vigil.incidents.schemas import (
     TimelineEntry,
 )
 from vigil.web import idempotent, problems
-from vigil.web.deps import ApiActor, Db
+from vigil.web.deps import Db
 
 ERRORS = problems.responses(404, 409, 422)
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERRORS)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from vigil.auth import service as auth_service
+from vigil.auth.deps import WebActor
 from vigil.core.actor import Actor
 from vigil.core.errors import Invalid, VigilError
 from vigil.incidents import policy, service
@@ -27,7 +28,7 @@ from vigil.incidents.schemas import (
     SortKey,
 )
 from vigil.incidents.service import categories
-from vigil.web.deps import Db, FormBody, WebActor
+from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
 router = APIRouter(prefix="/incidents", include_in_schema=False)

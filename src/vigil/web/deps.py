@@ -1,22 +1,17 @@
-"""FastAPI dependencies as Annotated aliases: the database, and who is acting (token, session, CSRF)."""
+"""FastAPI dependencies every adapter shares: the database, the posted form, the login redirect.
+
+Who is acting (token, session, CSRF) is identity's business: see `vigil.auth.deps`.
+"""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import FormData
 
-from vigil.auth import policy as auth_policy
-from vigil.auth import service as auth_service
-from vigil.core.actor import Actor
 from vigil.core.db import Database
-from vigil.core.errors import Forbidden, Unauthorized
 
-SESSION_COOKIE = "vigil_session"
-LOGIN_CSRF_COOKIE = "vigil_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -29,58 +24,6 @@ def get_db(request: Request) -> Database:
     return db
 
 
-bearer = HTTPBearer(
-    auto_error=False, description="A personal access token (see /account or `vigil token create`)."
-)
-
-
-def get_api_actor(
-    request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Actor:
-    """The token's user. Read-only tokens may only read; no valid token is a 401."""
-    if credentials is None or not credentials.credentials.strip():
-        raise Unauthorized("send a personal access token as 'Authorization: Bearer <token>'")
-    with db.unit_of_work() as session:
-        actor = auth_service.tokens.authenticate(
-            session, credentials.credentials.strip(), request.state.request_id
-        )
-    if actor is None:
-        raise Unauthorized("the token is invalid, expired or revoked")
-    if request.method not in SAFE_METHODS and not auth_policy.scope_allows(actor.scopes, "write"):
-        raise Forbidden("this token has the read scope only; changes need a token with the write scope")
-    request.state.actor = actor
-    return actor
-
-
-def get_web_actor(request: Request, db: Annotated[Database, Depends(get_db)]) -> Actor:
-    """The session's user; no session sends the browser to the login form."""
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
-        raise LoginRequired
-    with db.unit_of_work() as session:
-        found = auth_service.sessions.authenticate(session, raw, request.state.request_id)
-    if found is None:
-        raise LoginRequired
-    actor, user_session = found
-    request.state.actor = actor
-    request.state.csrf_token = user_session.csrf_token
-    return actor
-
-
-async def csrf_protect(request: Request, actor: Annotated[Actor, Depends(get_web_actor)]) -> Actor:
-    """Every state-changing form must echo the session's CSRF secret."""
-    if request.method not in SAFE_METHODS:
-        form = await request.form()
-        sent = str(form.get("csrf_token", ""))
-        if not hmac.compare_digest(sent.encode(), str(request.state.csrf_token).encode()):
-            raise Forbidden(
-                "the form has expired or did not come from Vigil (CSRF check failed); reload and retry"
-            )
-    return actor
-
-
 async def read_form(request: Request) -> FormData:
     """The posted form, read in the event loop so the (sync) route itself runs in the thread pool."""
     return await request.form()
@@ -88,5 +31,3 @@ async def read_form(request: Request) -> FormData:
 
 Db = Annotated[Database, Depends(get_db)]
 FormBody = Annotated[FormData, Depends(read_form)]
-ApiActor = Annotated[Actor, Depends(get_api_actor)]
-WebActor = Annotated[Actor, Depends(csrf_protect)]

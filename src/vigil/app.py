@@ -1,4 +1,4 @@
-"""The FastAPI application: API routers, UI routers, error handling, request ids, static files."""
+"""The FastAPI application: every registered domain's routers, error handling, the edge, static files."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from vigil import __version__, domains
+from vigil import domains
 from vigil.core import registry
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
+from vigil.version import __version__
 from vigil.web import edge, health, problems
 from vigil.web.deps import LoginRequired
 from vigil.web.templating import render_error
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:

@@ -17,7 +17,7 @@ from vigil.auth.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebActor
 from vigil.auth.schemas import Scope, TokenCreate, TokenRead
 from vigil.core.config import Settings
 from vigil.core.errors import VigilError
-from vigil.web.deps import Db
+from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,8 +63,7 @@ def login_form(request: Request) -> Response:
 
 
 @router.post("/login")
-async def login(request: Request, db: Db) -> Response:
-    form = await request.form()
+def login(request: Request, db: Db, form: FormBody) -> Response:
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     next_ = str(form.get("next", ""))  # the page to return to, kept across a failed attempt
     sent, expected = str(form.get("login_csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -158,8 +157,7 @@ def account(request: Request, db: Db, actor: WebActor) -> Response:
 
 
 @router.post("/account/password")
-async def change_password(request: Request, db: Db, actor: WebActor) -> Response:
-    form = await request.form()
+def change_password(request: Request, db: Db, actor: WebActor, form: FormBody) -> Response:
     new, again = str(form.get("new_password", "")), str(form.get("confirm_password", ""))
     if new != again:
         return _account(request, db, actor, status_code=422, password_error="the two new passwords differ")
@@ -181,8 +179,7 @@ async def change_password(request: Request, db: Db, actor: WebActor) -> Response
 
 
 @router.post("/account/tokens")
-async def create_token(request: Request, db: Db, actor: WebActor) -> Response:
-    form = await request.form()
+def create_token(request: Request, db: Db, actor: WebActor, form: FormBody) -> Response:
     try:
         data = TokenCreate.model_validate(
             {

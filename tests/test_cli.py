@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from tests.dbutil import BACKENDS, fresh_database
 from vigil.cli import app, is_loopback
-from vigil.core.config import get_settings
 from vigil.core.db import Database
 from vigil.core.jobs.models import PeriodicSchedule
+from vigil.incidents.settings import get_incident_settings
 
 runner = CliRunner()
 
@@ -105,12 +105,12 @@ def test_worker_once_closes_long_resolved_incidents(tmp_path: Path, monkeypatch:
         assert code == 0 and "incidents.auto_close" in out
         assert json.loads(run("incident", "show", "INC-000001", "--json", *db)[1])["status"] == "resolved"
         monkeypatch.setenv("VIGIL_AUTO_CLOSE_AFTER_HOURS", "0.0000001")
-        get_settings.cache_clear()
+        get_incident_settings.cache_clear()
         try:
             with Database(url).unit_of_work() as s:  # make the schedule due again without waiting 15 minutes
                 s.execute(delete(PeriodicSchedule))
             assert run("worker", "--once", *db)[0] == 0
         finally:
             monkeypatch.delenv("VIGIL_AUTO_CLOSE_AFTER_HOURS")
-            get_settings.cache_clear()
+            get_incident_settings.cache_clear()
         assert json.loads(run("incident", "show", "INC-000001", "--json", *db)[1])["status"] == "closed"

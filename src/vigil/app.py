@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from vigil import domains
+from vigil.auth.settings import AuthSettings, get_auth_settings
 from vigil.core import registry
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
@@ -21,7 +22,10 @@ from vigil.web.templating import render_error
 STATIC = Path(__file__).parent / "web" / "static"
 
 
-def create_app(db: Database | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(
+    db: Database | None = None, settings: Settings | None = None, *, auth_settings: AuthSettings | None = None
+) -> FastAPI:
+    """The app on `db`; settings default to the environment's (tests pass their own)."""
     settings = settings or get_settings()
     domains.load()
     app = FastAPI(
@@ -34,6 +38,7 @@ def create_app(db: Database | None = None, settings: Settings | None = None) -> 
     )
     app.state.db = db or Database(settings.database_url)
     app.state.settings = settings
+    app.state.auth_settings = auth_settings or get_auth_settings()
     problems.install(app, render_error)
     app.exception_handler(LoginRequired)(_to_login)
     app.add_middleware(edge.Edge, trusted_proxies=settings.trusted_proxies)

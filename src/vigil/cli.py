@@ -14,6 +14,7 @@ from vigil import domains
 from vigil import migrate as migrations
 from vigil.app import create_app
 from vigil.auth import service as auth_service
+from vigil.auth.settings import get_auth_settings
 from vigil.cli_support import database_url, fail, get_db, state
 from vigil.core import registry
 from vigil.core.audit import Adoption
@@ -55,7 +56,7 @@ def root(
 
 def _first_admin(url: str) -> None:
     """On a database with no administrator, create one and print its password once."""
-    settings = get_settings()
+    settings = get_auth_settings()
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     with get_db(url).unit_of_work() as session:
         made = auth_service.ensure_first_admin(session, settings.admin_email, password)
@@ -89,7 +90,7 @@ def serve(
         _first_admin(url)
     except VigilError as exc:
         fail(f"cannot create the first administrator: {exc.detail}")
-    if not is_loopback(host) and settings.cookie_secure != "always":
+    if not is_loopback(host) and get_auth_settings().cookie_secure != "always":
         typer.secho(
             f"warning: serving on {host}; put Vigil behind https and set VIGIL_COOKIE_SECURE=always",
             fg=typer.colors.YELLOW,

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from vigil import domains
 from vigil import migrate as migrations
 from vigil.auth import service as auth_service
+from vigil.auth.settings import get_auth_settings
 from vigil.core import registry
 from vigil.core.actor import Actor, Channel
-from vigil.core.config import get_settings
 from vigil.core.db import Database
 from vigil.core.jobs import worker
 
@@ -29,7 +29,7 @@ class Vigil:
         with (
             self.db.unit_of_work() as session
         ):  # an empty database gets its administrator, without a password
-            auth_service.ensure_first_admin(session, get_settings().admin_email, None, generate=False)
+            auth_service.ensure_first_admin(session, get_auth_settings().admin_email, None, generate=False)
         self._user = user
         domains.load()
         self.facets: dict[str, Any] = {}

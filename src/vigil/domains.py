@@ -25,5 +25,6 @@ def load() -> list[str]:
     """Register the domains, import their job modules and subscribe their event handlers; return the
     names of the job handlers and periodic tasks the worker will run."""
     register()
+    registry.load_settings()
     registry.load_jobs()
     return sorted({*queue.HANDLERS, *queue.PERIODIC})

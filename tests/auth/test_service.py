@@ -16,13 +16,13 @@ from vigil.auth import service as auth_service
 from vigil.auth.models import ApiToken, LoginAttempt, User, UserSession
 from vigil.auth.roles import Role
 from vigil.auth.schemas import PasswordChange, TokenCreate, UserCreate, UserUpdate
+from vigil.auth.settings import AuthSettings
 from vigil.core.actor import Actor, Channel
 from vigil.core.audit import AuditRecord
-from vigil.core.config import Settings
 from vigil.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 PASSWORD = "correct horse battery staple"
-SETTINGS = Settings(login_max_failures=3)
+SETTINGS = AuthSettings(login_max_failures=3)
 
 
 def _user_with_password(

@@ -16,13 +16,13 @@ from vigil.auth.models import LoginAttempt, User, UserSession
 from vigil.auth.roles import Role
 from vigil.auth.schemas import UserCreate
 from vigil.auth.service.sessions import LOGIN_FAILED, LoginResult
+from vigil.auth.settings import AuthSettings
 from vigil.core.actor import Actor
 from vigil.core.audit import AuditRecord
-from vigil.core.config import Settings
 
 PASSWORD = "correct horse battery staple"
 WRONG = "not the password at all"
-SETTINGS = Settings(login_max_failures=3, login_backoff_seconds=2, login_backoff_max_seconds=30)
+SETTINGS = AuthSettings(login_max_failures=3, login_backoff_seconds=2, login_backoff_max_seconds=30)
 #: 250 characters: 64 + "@" + 61 + "." + 61 + "." + 57 + ".com"
 LONG_EMAIL = f"{'l' * 64}@{'d' * 61}.{'e' * 61}.{'f' * 57}.com"
 
@@ -42,7 +42,7 @@ def _login(
     *,
     ip: str = "10.0.0.1",
     device: str | None = None,
-    settings: Settings = SETTINGS,
+    settings: AuthSettings = SETTINGS,
 ) -> LoginResult:
     return auth_service.sessions.login(
         session=session,
@@ -149,7 +149,7 @@ def test_thirty_failures_for_a_250_character_email(
 ) -> None:
     assert len(LONG_EMAIL) == 250
     _user(session, admin, LONG_EMAIL)
-    settings = Settings()  # the defaults: 5 failures, 2 s doubled
+    settings = AuthSettings()  # the defaults: 5 failures, 2 s doubled
     results = [_login(session, LONG_EMAIL, WRONG, settings=settings) for _ in range(30)]
     assert [r.throttled for r in results] == [False] * 5 + [True] * 25
     refused = _login(session, LONG_EMAIL.upper(), PASSWORD, settings=settings)

@@ -17,7 +17,7 @@ from vigil.auth import service as auth_service
 from vigil.auth.models import LoginAttempt
 from vigil.auth.roles import Role
 from vigil.auth.schemas import UserCreate
-from vigil.core.config import Settings
+from vigil.auth.settings import AuthSettings
 from vigil.core.db import Database
 from vigil.incidents.models import Incident
 
@@ -77,7 +77,7 @@ def test_login_failures_and_open_redirects(browser: WebClient) -> None:
 
 
 def test_secure_cookie_behind_https(db: Database, browser: WebClient) -> None:
-    app = create_app(db, Settings(cookie_secure="always"))
+    app = create_app(db, auth_settings=AuthSettings(cookie_secure="always"))
     with TestClient(app, follow_redirects=False) as c:
         assert "Secure" in _login(c, "sam@example.com", PASSWORD).headers["set-cookie"]  # type: ignore[attr-defined]
 
@@ -146,7 +146,7 @@ def test_login_sets_a_device_cookie_for_the_login_form_only(db: Database, browse
     assert "HttpOnly" in cookies[0] and "SameSite=lax" in cookies[0] and "Path=/login" in cookies[0]
     assert "Max-Age=2592000" in cookies[0] and "Secure" not in cookies[0]
     with TestClient(
-        create_app(db, Settings(cookie_secure="always")),
+        create_app(db, auth_settings=AuthSettings(cookie_secure="always")),
         base_url="https://testserver",
         follow_redirects=False,
     ) as c:
@@ -163,7 +163,7 @@ def test_throttled_logins_get_429_with_retry_after(
         actor=auth_service.system_actor(),
         data=UserCreate(email="lee@example.com", display_name="Lee", password=SecretStr(PASSWORD)),
     )
-    app = create_app(db, Settings(login_max_failures=2))
+    app = create_app(db, auth_settings=AuthSettings(login_max_failures=2))
     with WebClient(app, follow_redirects=False) as c:
         for _ in range(2):
             assert _login(c, "lee@example.com", "wrong wrong wrong").status_code == 401  # type: ignore[attr-defined]

@@ -13,8 +13,8 @@ from vigil.auth import service as auth_service
 from vigil.auth.models import Team, User
 from vigil.auth.roles import Role
 from vigil.auth.schemas import TeamCreate, TokenCreate, UserCreate
+from vigil.auth.settings import AuthSettings
 from vigil.core.actor import Actor, Channel
-from vigil.core.config import Settings
 
 _seq = itertools.count(1)
 
@@ -71,7 +71,7 @@ def login_as(client: WebClient, session: Session, user_id: uuid.UUID | None) -> 
     """Give `client` a session of that user, as a successful login would."""
     user = auth_service.load_user(session, user_id)  # type: ignore[arg-type]
     raw, csrf = auth_service.sessions.start(
-        session, user, ip="testclient", user_agent="pytest", settings=Settings()
+        session, user, ip="testclient", user_agent="pytest", settings=AuthSettings()
     )
     client.cookies.set("vigil_session", raw)
     client.csrf = csrf

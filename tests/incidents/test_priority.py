@@ -7,9 +7,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from vigil.core.config import DEFAULT_PRIORITY_MATRIX, Settings
 from vigil.core.errors import Invalid
 from vigil.incidents.priority import Level, Priority, compute
+from vigil.incidents.settings import DEFAULT_PRIORITY_MATRIX, IncidentSettings
 
 
 @pytest.mark.parametrize(
@@ -32,9 +32,9 @@ def test_default_matrix(impact: str, urgency: str, expected: str) -> None:
 
 def test_custom_matrix_from_settings_and_refusal_of_incomplete_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIGIL_PRIORITY_MATRIX", json.dumps({i: {u: "P2" for u in Level} for i in Level}))
-    assert compute("low", "low", Settings().priority_matrix) == Priority.P2
+    assert compute("low", "low", IncidentSettings().priority_matrix) == Priority.P2
     monkeypatch.setenv("VIGIL_PRIORITY_MATRIX", json.dumps({"high": {"high": "P1", "medium": "P9"}}))
     with pytest.raises(ValidationError, match="high/medium"):
-        Settings()
+        IncidentSettings()
     with pytest.raises(Invalid):
         compute("high", "high", {"high": {"high": "P9"}})

@@ -14,7 +14,6 @@ from vigil.cmdb import service as cmdb_service
 from vigil.cmdb.schemas import CICreate
 from vigil.core.actor import Actor
 from vigil.core.audit import AuditRecord
-from vigil.core.config import Settings
 from vigil.core.errors import Conflict, Forbidden, Invalid, NotFound
 from vigil.incidents import service
 from vigil.incidents.schemas import (
@@ -27,6 +26,7 @@ from vigil.incidents.schemas import (
     IncidentUpdate,
     TimelineKind,
 )
+from vigil.incidents.settings import IncidentSettings
 
 
 def test_create_numbers_and_computes_priority(session: Session, admin: Actor) -> None:
@@ -131,7 +131,7 @@ def test_resolution_notes_required(session: Session, admin: Actor) -> None:
 
 
 def test_reopen_within_window_only(session: Session, admin: Actor, frozen_clock: Clock) -> None:
-    settings = Settings(reopen_window_hours=24)
+    settings = IncidentSettings(reopen_window_hours=24)
     inc = make_incident(session, admin)
     service.resolve(session=session, actor=admin, ref=inc.id, data=IncidentResolve(resolution_notes="n"))
     frozen_clock.advance(hours=23)

@@ -13,4 +13,5 @@ DOMAIN = Domain(
         ("token", "vigil.auth.cli:token_app"),
     ),
     jobs=("vigil.auth.jobs",),
+    settings="vigil.auth.settings:get_auth_settings",
 )

@@ -15,7 +15,7 @@ from pydantic import SecretStr, ValidationError
 from vigil.auth import service
 from vigil.auth.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebActor
 from vigil.auth.schemas import Scope, TokenCreate, TokenRead
-from vigil.core.config import Settings
+from vigil.auth.settings import AuthSettings
 from vigil.core.errors import VigilError
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
@@ -36,7 +36,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _secure(request: Request) -> bool:
-    mode = request.app.state.settings.cookie_secure
+    mode = request.app.state.auth_settings.cookie_secure
     return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
 
@@ -75,7 +75,7 @@ def login(request: Request, db: Db, form: FormBody) -> Response:
             status_code=403,
             next_=next_,
         )
-    settings: Settings = request.app.state.settings
+    settings: AuthSettings = request.app.state.auth_settings
     with db.unit_of_work() as session:
         result = service.sessions.login(
             session=session,
@@ -103,7 +103,7 @@ def login(request: Request, db: Db, form: FormBody) -> Response:
 
 
 def _logged_in(
-    request: Request, result: service.sessions.LoginResult, target: str, settings: Settings
+    request: Request, result: service.sessions.LoginResult, target: str, settings: AuthSettings
 ) -> Response:
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

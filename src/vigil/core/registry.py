@@ -40,6 +40,8 @@ class Domain:
     jobs: tuple[str, ...] = ()
     #: Event subscriptions, delivered as durable jobs.
     subscriptions: tuple[Subscription, ...] = ()
+    #: Its settings' getter ("module:function"), called at startup so bad configuration stops the start.
+    settings: str | None = None
     #: The library facade's attribute: (name on `Vigil`, "module:class" taking the `Vigil` instance).
     facet: tuple[str, str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -75,6 +77,13 @@ def objects(part: str) -> Iterator[Any]:
     for domain in domains():
         for path in getattr(domain, part):
             yield resolve(path)
+
+
+def load_settings() -> None:
+    """Read every domain's settings once: a bad value (say an incomplete priority matrix) fails here."""
+    for domain in domains():
+        if domain.settings:
+            resolve(domain.settings)()
 
 
 def load_jobs() -> None:

@@ -9,5 +9,6 @@ DOMAIN = Domain(
     ui=("vigil.incidents.ui:router",),
     cli=(("incident", "vigil.incidents.cli:app"),),
     jobs=("vigil.incidents.jobs",),
+    settings="vigil.incidents.settings:get_incident_settings",
     facet=("incidents", "vigil.incidents.library:Incidents"),
 )

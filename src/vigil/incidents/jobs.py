@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from vigil.auth import service as auth_service
 from vigil.core import clock
-from vigil.core.config import get_settings
 from vigil.core.jobs.queue import periodic
 from vigil.incidents import service
 from vigil.incidents.lifecycle import Status
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import IncidentNote
+from vigil.incidents.settings import get_incident_settings
 
 AUTO_CLOSE = "incidents.auto_close"
 
@@ -22,7 +22,7 @@ AUTO_CLOSE = "incidents.auto_close"
 @periodic(every=timedelta(minutes=15), name=AUTO_CLOSE)
 def auto_close(session: Session) -> int:
     """Close incidents resolved longer ago than `auto_close_after_hours`; returns how many were closed."""
-    hours = get_settings().auto_close_after_hours
+    hours = get_incident_settings().auto_close_after_hours
     if hours <= 0:
         return 0
     cutoff = clock.now() - timedelta(hours=hours)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, joinedload
 from vigil.auth import credentials
 from vigil.auth.models import LoginAttempt, User, UserSession
 from vigil.auth.service.users import actor_for, anonymous
+from vigil.auth.settings import AuthSettings
 from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
-from vigil.core.config import Settings
 
 log = logging.getLogger("vigil.auth")
 
@@ -108,13 +108,13 @@ def _trusted(session: Session, attempt: _Attempt) -> bool:
     return found is not None
 
 
-def backoff_seconds(excess: int, settings: Settings) -> float:
+def backoff_seconds(excess: int, settings: AuthSettings) -> float:
     """The wait after `limit + excess` failures: the base, doubled per further failure, capped."""
     return min(settings.login_backoff_seconds * 2.0 ** min(excess, 64), settings.login_backoff_max_seconds)
 
 
 def _backoff(
-    session: Session, key: str, condition: ColumnElement[bool], limit: int, settings: Settings
+    session: Session, key: str, condition: ColumnElement[bool], limit: int, settings: AuthSettings
 ) -> _Throttle | None:
     """How long this source must still wait, from its checked failures in the window and the latest one."""
     now = clock.now()
@@ -131,7 +131,7 @@ def _backoff(
     return _Throttle(key, int(failures), wait) if wait > 0 else None
 
 
-def _throttle(session: Session, attempt: _Attempt, trusted: bool, settings: Settings) -> _Throttle | None:
+def _throttle(session: Session, attempt: _Attempt, trusted: bool, settings: AuthSettings) -> _Throttle | None:
     """The longest wait imposed on this attempt. A known-good device answers only for its own failures."""
     limit = settings.login_max_failures
     if trusted:
@@ -153,7 +153,7 @@ def login(
     password: str,
     ip: str,
     user_agent: str | None,
-    settings: Settings,
+    settings: AuthSettings,
     request_id: str | None = None,
     device: str | None = None,
     replaces_session: str | None = None,
@@ -238,7 +238,7 @@ def _audit_failure(session: Session, attempt: _Attempt, request_id: str | None, 
 
 
 def start(
-    session: Session, user: User, *, ip: str, user_agent: str | None, settings: Settings
+    session: Session, user: User, *, ip: str, user_agent: str | None, settings: AuthSettings
 ) -> tuple[str, str]:
     """Open a session for an authenticated user; returns the cookie secret and the CSRF secret."""
     now = clock.now()

@@ -15,7 +15,6 @@ from vigil.auth.roles import STAFF
 from vigil.cmdb import service as cmdb_service
 from vigil.core import audit, clock, events, numbering
 from vigil.core.actor import Actor
-from vigil.core.config import Settings, get_settings
 from vigil.core.errors import Conflict, Invalid, NotFound
 from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
 from vigil.core.refs import ref_clause
@@ -25,6 +24,7 @@ from vigil.incidents.models import Incident, incident_ci
 from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentUpdate
 from vigil.incidents.service import categories, transitions
 from vigil.incidents.service.present import snapshot
+from vigil.incidents.settings import IncidentSettings, get_incident_settings
 
 #: Many-to-one references join into the incident's own query; CIs come in one more query per page.
 LOAD_OPTIONS = (
@@ -106,9 +106,9 @@ def _parent(session: Session, actor: Actor, ref: str, incident: Incident | None)
 
 
 def create(
-    *, session: Session, actor: Actor, data: IncidentCreate, settings: Settings | None = None
+    *, session: Session, actor: Actor, data: IncidentCreate, settings: IncidentSettings | None = None
 ) -> Incident:
-    settings = settings or get_settings()
+    settings = settings or get_incident_settings()
     policy.require(actor, "incident.create")
     if data.priority is not None:
         policy.require(actor, "incident.set_priority")
@@ -155,10 +155,15 @@ def create(
 
 
 def update(
-    *, session: Session, actor: Actor, ref: str, data: IncidentUpdate, settings: Settings | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str,
+    data: IncidentUpdate,
+    settings: IncidentSettings | None = None,
 ) -> Incident:
     """Apply the fields present in `data`; a `status` moves through the state machine like an action."""
-    settings = settings or get_settings()
+    settings = settings or get_incident_settings()
     incident = load(session, actor, ref, for_update=True)
     policy.require(actor, "incident.update")
     if incident.status in lifecycle.FINAL:
@@ -200,7 +205,7 @@ def _apply_fields(
     incident: Incident,
     data: IncidentUpdate,
     given: set[str],
-    settings: Settings,
+    settings: IncidentSettings,
 ) -> None:
     if "title" in given:
         incident.title = _required(data.title, "title")
@@ -238,7 +243,7 @@ def _apply_assignment(
 
 
 def _apply_priority(
-    actor: Actor, incident: Incident, data: IncidentUpdate, given: set[str], settings: Settings
+    actor: Actor, incident: Incident, data: IncidentUpdate, given: set[str], settings: IncidentSettings
 ) -> None:
     if "impact" in given:
         incident.impact = _required(data.impact, "impact")

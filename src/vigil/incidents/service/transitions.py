@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from vigil.auth import service as auth_service
 from vigil.core import audit, clock, events
 from vigil.core.actor import Actor
-from vigil.core.config import Settings
 from vigil.core.errors import Conflict, Invalid
 from vigil.incidents import lifecycle, policy
 from vigil.incidents.events import IncidentTransitioned
 from vigil.incidents.lifecycle import Action
 from vigil.incidents.models import Incident, IncidentComment
 from vigil.incidents.service.present import snapshot
+from vigil.incidents.settings import IncidentSettings
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def apply(
     action: Action,
     step: Step,
     *,
-    settings: Settings,
+    settings: IncidentSettings,
     audited: bool = True,
 ) -> Incident:
     """Move `incident` by `action`. With `audited`, write the audit record here; else the caller does."""
@@ -98,16 +98,16 @@ def apply(
     return incident
 
 
-def _noop(incident: Incident, step: Step, settings: Settings) -> None:
+def _noop(incident: Incident, step: Step, settings: IncidentSettings) -> None:
     return None
 
 
-def _check_resolve(incident: Incident, step: Step, settings: Settings) -> None:
+def _check_resolve(incident: Incident, step: Step, settings: IncidentSettings) -> None:
     if not (step.resolution_notes or "").strip():
         raise Invalid("resolving an incident requires resolution_notes", field="resolution_notes")
 
 
-def _check_reopen(incident: Incident, step: Step, settings: Settings) -> None:
+def _check_reopen(incident: Incident, step: Step, settings: IncidentSettings) -> None:
     if not (step.reason or "").strip():
         raise Invalid("reopening an incident requires a reason", field="reason")
     window = timedelta(hours=settings.reopen_window_hours)

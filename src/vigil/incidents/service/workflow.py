@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
-from vigil.core.config import Settings, get_settings
 from vigil.core.errors import Conflict
 from vigil.incidents import lifecycle, policy
 from vigil.incidents.lifecycle import Action
@@ -25,6 +24,7 @@ from vigil.incidents.schemas import (
 )
 from vigil.incidents.service import transitions
 from vigil.incidents.service.records import load, visible_id
+from vigil.incidents.settings import IncidentSettings, get_incident_settings
 
 
 def _act(
@@ -33,10 +33,12 @@ def _act(
     ref: str | uuid.UUID,
     action: Action,
     step: transitions.Step,
-    settings: Settings | None,
+    settings: IncidentSettings | None,
 ) -> Incident:
     incident = load(session, actor, ref, for_update=True)
-    return transitions.apply(session, actor, incident, action, step, settings=settings or get_settings())
+    return transitions.apply(
+        session, actor, incident, action, step, settings=settings or get_incident_settings()
+    )
 
 
 def _note(data: IncidentNote | None) -> transitions.Step:
@@ -49,7 +51,7 @@ def acknowledge(
     actor: Actor,
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
-    settings: Settings | None = None,
+    settings: IncidentSettings | None = None,
 ) -> Incident:
     """An agent takes the incident on: open → in progress (the response time stops here)."""
     return _act(session, actor, ref, Action.ACKNOWLEDGE, _note(data), settings)
@@ -61,7 +63,7 @@ def hold(
     actor: Actor,
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
-    settings: Settings | None = None,
+    settings: IncidentSettings | None = None,
 ) -> Incident:
     """Waiting on someone else (the requester, a vendor): in progress → on hold."""
     return _act(session, actor, ref, Action.HOLD, _note(data), settings)
@@ -73,7 +75,7 @@ def resume(
     actor: Actor,
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
-    settings: Settings | None = None,
+    settings: IncidentSettings | None = None,
 ) -> Incident:
     """Work goes on: on hold → in progress."""
     return _act(session, actor, ref, Action.RESUME, _note(data), settings)
@@ -85,7 +87,7 @@ def close(
     actor: Actor,
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
-    settings: Settings | None = None,
+    settings: IncidentSettings | None = None,
 ) -> Incident:
     """The requester confirms the fix (or the confirmation period ran out): resolved → closed, final."""
     return _act(session, actor, ref, Action.CLOSE, _note(data), settings)
@@ -97,7 +99,7 @@ def cancel(
     actor: Actor,
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
-    settings: Settings | None = None,
+    settings: IncidentSettings | None = None,
 ) -> Incident:
     """Withdrawn or raised in error: any open state → cancelled, final."""
     return _act(session, actor, ref, Action.CANCEL, _note(data), settings)
@@ -119,7 +121,7 @@ def resolve(
     actor: Actor,
     ref: str | uuid.UUID,
     data: IncidentResolve,
-    settings: Settings | None = None,
+    settings: IncidentSettings | None = None,
 ) -> Incident:
     step = transitions.Step(
         resolution_notes=data.resolution_notes,
@@ -135,7 +137,7 @@ def reopen(
     actor: Actor,
     ref: str | uuid.UUID,
     data: IncidentReopen,
-    settings: Settings | None = None,
+    settings: IncidentSettings | None = None,
 ) -> Incident:
     return _act(session, actor, ref, Action.REOPEN, transitions.Step(reason=data.reason), settings)
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
+from vigil.core import validation
 from vigil.core.actor import Actor, Channel
 from vigil.core.config import get_settings
 from vigil.core.db import Database
@@ -55,7 +56,7 @@ def print_json(value: Any) -> None:
 
 
 def validation_message(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return validation.summary(exc)
 
 
 def run(database: str | None, fn: Callable[[Session, Actor], R]) -> R:

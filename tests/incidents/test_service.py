@@ -412,7 +412,7 @@ def test_bad_cursor_is_invalid(session: Session, admin: Actor) -> None:
     make_incident(session, admin)
     make_incident(session, admin)
     page = service.list_incidents(session=session, actor=admin, filters=IncidentFilter(limit=1))
-    with pytest.raises(Invalid, match="different sort"):
+    with pytest.raises(Invalid, match="different list or sort"):
         service.list_incidents(
             session=session, actor=admin, filters=IncidentFilter(cursor=page.next_cursor, sort="number")
         )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -17,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from vigil.auditlog import policy
 from vigil.auditlog.schemas import AnchorRead, AuditFilter, AuditRecordRead, ChainProblemRead, VerifyResult
-from vigil.core import audit, auditanchor
+from vigil.core import audit, auditanchor, pagination
 from vigil.core.actor import Actor
 from vigil.core.audit import AuditRecord, ChainProblem
 from vigil.core.errors import Conflict, Invalid
 from vigil.core.pagination import Page
+from vigil.core.refs import as_uuid
 
 #: Rows per query while exporting: memory stays flat however long the trail is.
 EXPORT_BATCH = 500
@@ -43,15 +41,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CURSOR_SORT = "-seq"
 
 
-def _uuid(ref: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(ref)
-    except ValueError:
-        return None
-
-
 def _actor_clause(ref: str) -> ColumnElement[bool]:
-    user_id = _uuid(ref)
+    user_id = as_uuid(ref)
     if user_id is not None:
         return AuditRecord.actor_id == user_id
     return AuditRecord.actor_name.icontains(ref, autoescape=True)
@@ -72,7 +63,7 @@ def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
     object_id = f.object_id
     if object_id is not None:
         # Object ids are recorded as canonical lower-case UUIDs; accept any spelling of one.
-        parsed = _uuid(object_id)
+        parsed = as_uuid(object_id)
         object_id = str(parsed) if parsed is not None else object_id
     exact: tuple[tuple[Any, str | None], ...] = (
         (AuditRecord.object_type, f.object_type),
@@ -89,24 +80,15 @@ def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
 
 
 def _encode_cursor(seq: int) -> str:
-    data = json.dumps({"s": _CURSOR_SORT, "seq": seq}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+    return pagination.pack(_CURSOR_SORT, seq=seq)
 
 
 def _decode_cursor(cursor: str) -> int:
     """The seq of the last record of the previous page; a tampered or foreign cursor is Invalid."""
-    try:
-        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        if data["s"] != _CURSOR_SORT:
-            raise Invalid("cursor belongs to a different list; restart from the first page", field="cursor")
-        seq = data["seq"]
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**63:
-            raise TypeError("seq is not a chain position")
-        return seq
-    except Invalid:
-        raise
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Invalid("malformed cursor", field="cursor") from exc
+    seq = pagination.unpack(cursor, _CURSOR_SORT).get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**63:
+        raise Invalid("malformed cursor", field="cursor")
+    return seq
 
 
 def search(*, session: Session, actor: Actor, filters: AuditFilter) -> Page[AuditRecord]:

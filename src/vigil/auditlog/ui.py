@@ -13,6 +13,7 @@ from vigil.auditlog import policy, service
 from vigil.auditlog.api import csv_response
 from vigil.auditlog.schemas import AuditFilter
 from vigil.auth.deps import WebActor
+from vigil.core import validation
 from vigil.core.actor import Channel
 from vigil.core.errors import Invalid
 from vigil.web.deps import Db
@@ -26,11 +27,7 @@ def _filter_from_query(request: Request) -> tuple[dict[str, str], AuditFilter | 
     try:
         return raw, AuditFilter.model_validate(raw), {}
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "form"
-            errors.setdefault(field, err["msg"].removeprefix("Value error, "))
-        return raw, None, errors
+        return raw, None, validation.first_per_field(exc)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -13,6 +13,7 @@ from vigil.auth import policy, service
 from vigil.auth.deps import WebActor
 from vigil.auth.roles import Role
 from vigil.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
+from vigil.core import validation
 from vigil.core.errors import VigilError
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
@@ -42,17 +43,13 @@ def _page(
         return render(request, "auth/people.html", ctx, status_code=status)
 
 
-def _message(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors())
-
-
 def _apply(request: Request, db: Db, actor: WebActor, notice: str, work: Any) -> Response:
     """Run one change; success redirects (post/redirect/get), a refusal re-renders the page with it."""
     try:
         with db.unit_of_work() as session:
             work(session)
     except ValidationError as exc:
-        return _page(request, db, actor, error=_message(exc), status=422)
+        return _page(request, db, actor, error=validation.summary(exc), status=422)
     except VigilError as exc:
         if exc.status in (403, 404):
             raise

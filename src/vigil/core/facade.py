@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from vigil.core import validation
 from vigil.core.actor import Actor
 from vigil.core.errors import Invalid
 
@@ -27,5 +28,4 @@ def parse(model: type[M], data: dict[str, Any], *, keep_none: bool = False) -> M
     try:
         return model.model_validate(data if keep_none else {k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise Invalid(fields) from exc
+        raise Invalid(validation.summary(exc)) from exc

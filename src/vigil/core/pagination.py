@@ -27,24 +27,38 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(sort: str, value: Any, row_id: uuid.UUID) -> str:
-    if isinstance(value, datetime):
-        raw: Any = {"t": "dt", "v": value.isoformat()}
-    else:
-        raw = {"t": "raw", "v": value}
-    data = json.dumps({"s": sort, "k": raw, "id": str(row_id)}, separators=(",", ":"))
+def pack(sort: str, **fields: Any) -> str:
+    """An opaque cursor: the sort order it belongs to and where the previous page ended."""
+    data = json.dumps({"s": sort, **fields}, separators=(",", ":"))
     return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+
+def unpack(cursor: str, sort: str) -> dict[str, Any]:
+    """The fields of a cursor made by `pack` for `sort`; anything else is a 422 naming `cursor`."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise Invalid("malformed cursor", field="cursor") from exc
+    if not isinstance(data, dict) or "s" not in data:
+        raise Invalid("malformed cursor", field="cursor")
+    if data["s"] != sort:
+        raise Invalid(
+            "cursor belongs to a different list or sort order; restart from the first page", field="cursor"
+        )
+    return data
+
+
+def encode_cursor(sort: str, value: Any, row_id: uuid.UUID) -> str:
+    raw: Any = (
+        {"t": "dt", "v": value.isoformat()} if isinstance(value, datetime) else {"t": "raw", "v": value}
+    )
+    return pack(sort, k=raw, id=str(row_id))
 
 
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
     """Return (sort value, id) of the last row of the previous page; a tampered cursor is Invalid."""
+    data = unpack(cursor, sort)
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if data["s"] != sort:
-            raise Invalid(
-                "cursor belongs to a different sort order; restart from the first page", field="cursor"
-            )
         key = data["k"]
         value = datetime.fromisoformat(key["v"]) if key["t"] == "dt" else key["v"]
         return value, uuid.UUID(data["id"])

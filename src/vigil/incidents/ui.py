@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from vigil.auth import service as auth_service
 from vigil.auth.deps import WebActor
+from vigil.core import validation
 from vigil.core.actor import Actor
 from vigil.core.errors import Invalid, VigilError
 from vigil.incidents import policy, service
@@ -69,14 +70,6 @@ def _choices(session: Any, actor: Actor) -> dict[str, Any]:
     }
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "form"
-        out.setdefault(field, err["msg"].removeprefix("Value error, "))
-    return out
-
-
 def _filter_from_query(request: Request) -> tuple[dict[str, Any], IncidentFilter | None, dict[str, str]]:
     raw: dict[str, Any] = {}
     for key in request.query_params:
@@ -89,7 +82,7 @@ def _filter_from_query(request: Request) -> tuple[dict[str, Any], IncidentFilter
     try:
         return raw, IncidentFilter.model_validate(raw), {}
     except ValidationError as exc:
-        return raw, None, _field_errors(exc)
+        return raw, None, validation.first_per_field(exc)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -150,7 +143,7 @@ def _create(request: Request, db: Db, actor: WebActor, form: dict[str, Any]) -> 
             number = incident.number
         return RedirectResponse(f"/incidents/{number}?notice=created", status_code=303)
     except ValidationError as exc:
-        errors = _field_errors(exc)
+        errors = validation.first_per_field(exc)
     except VigilError as exc:
         errors = {str(exc.extra.get("field", "form")): exc.detail}
     with db.unit_of_work() as session:
@@ -200,7 +193,7 @@ def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted
             number = incident.number if incident is not None else ref
         return RedirectResponse(f"/incidents/{number}?notice={action}", status_code=303)
     except ValidationError as exc:
-        message = "; ".join(f"{k}: {v}" for k, v in _field_errors(exc).items())
+        message = "; ".join(f"{k}: {v}" for k, v in validation.first_per_field(exc).items())
         return _detail(request, db, actor, ref, error=message, status_code=422, retry={action: form})
     except VigilError as exc:
         if exc.status == 404:

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from vigil.core import validation
 from vigil.core.errors import VigilError
 
 log = logging.getLogger("vigil.web")
@@ -72,13 +73,8 @@ def respond(request: Request, status: int, title: str, detail: str, **extra: Any
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
-        out.append(
-            {"field": ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc), "message": err.get("msg", "")}
-        )
-    return out
+    # The first part of a location is where the value came from (body, query, path): not a field name.
+    return [{"field": f, "message": m} for f, m in validation.field_errors(exc.errors(), skip=1)]
 
 
 def _vigil(request: Request, exc: VigilError) -> Response:

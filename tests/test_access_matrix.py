@@ -350,25 +350,85 @@ def test_a_requester_never_sees_work_notes(world: World) -> None:
     assert [e["body"] for e in staff if e["kind"] == "work_note"] == [note["body"]]
 
 
-# (e) Administrators only; token scopes ------------------------------------------------------------------
+# (e) Every operation classified ---------------------------------------------------------------------------
 
-ADMIN_ONLY = {
-    ("POST", "/api/v1/users"),
-    ("PATCH", "/api/v1/users/{ref}"),
-    ("POST", "/api/v1/users/{ref}/password"),  # another user's password
-    ("POST", "/api/v1/incident-categories"),
-    ("PATCH", "/api/v1/incident-categories/{name}"),
-    ("POST", "/api/v1/teams"),
-    ("GET", "/api/v1/audit"),
-    ("GET", "/api/v1/audit/export.csv"),
-    ("GET", "/api/v1/audit/verify"),
-    ("GET", "/api/v1/audit/anchor"),
+#: Who may call each operation. A new operation that is not classified here fails the suite, so nobody
+#: adds an endpoint without deciding (and testing) who may use it.
+#:   public          no token needed
+#:   anyone          any signed-in user, on their own things (the service scopes the answer)
+#:   staff           agents, managers, administrators; a requester gets 403
+#:   admin           administrators with an admin-scope token; everyone else 403
+#:   incident        governed by the incident's visibility and the role x action table (sections b, c)
+#:   self_or_staff   a requester reaches only their own record: another's is 404
+#:   member_or_staff a requester reaches only their own teams: another is 404
+#:   self_or_admin   a non-administrator may act only on their own account: another's is 403
+#:   owner_or_admin  a non-administrator reaches only their own token: another's is 404
+ACCESS: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/health"): "public",
+    ("GET", "/api/v1/health/ready"): "public",
+    ("GET", "/api/v1/me"): "anyone",
+    ("POST", "/api/v1/me/password"): "anyone",
+    ("GET", "/api/v1/users"): "anyone",
+    ("POST", "/api/v1/users"): "admin",
+    ("GET", "/api/v1/users/{ref}"): "self_or_staff",
+    ("PATCH", "/api/v1/users/{ref}"): "admin",
+    ("POST", "/api/v1/users/{ref}/password"): "self_or_admin",
+    ("GET", "/api/v1/teams"): "anyone",
+    ("POST", "/api/v1/teams"): "admin",
+    ("GET", "/api/v1/teams/{ref}"): "member_or_staff",
+    ("PATCH", "/api/v1/teams/{ref}"): "admin",
+    ("GET", "/api/v1/tokens"): "anyone",
+    ("POST", "/api/v1/tokens"): "anyone",
+    ("DELETE", "/api/v1/tokens/{token_id}"): "owner_or_admin",
+    ("GET", "/api/v1/cis"): "anyone",
+    ("POST", "/api/v1/cis"): "staff",
+    ("GET", "/api/v1/incidents"): "anyone",
+    ("POST", "/api/v1/incidents"): "anyone",
+    ("GET", "/api/v1/incident-categories"): "anyone",
+    ("POST", "/api/v1/incident-categories"): "admin",
+    ("PATCH", "/api/v1/incident-categories/{name}"): "admin",
+    ("GET", "/api/v1/audit"): "admin",
+    ("GET", "/api/v1/audit/export.csv"): "admin",
+    ("GET", "/api/v1/audit/verify"): "admin",
+    ("GET", "/api/v1/audit/anchor"): "admin",
+    **{(op.method, op.path): "incident" for op in INCIDENT_OPS},
 }
+ADMIN_ONLY = {key for key, kind in ACCESS.items() if kind == "admin"}
 ADMIN_OPS = [op for op in OPERATIONS if (op.method, op.path) in ADMIN_ONLY]
+#: kind -> roles refused, and with which status; every other role is allowed.
+REFUSED: dict[str, tuple[frozenset[str], int]] = {
+    "anyone": (frozenset(), 0),
+    "staff": (frozenset({"requester"}), 403),
+    "self_or_staff": (frozenset({"requester"}), 404),
+    "member_or_staff": (frozenset({"requester"}), 404),
+    "self_or_admin": (frozenset(ROLES) - {"admin"}, 403),
+    "owner_or_admin": (frozenset(ROLES) - {"admin"}, 404),
+}
 
 
-def test_every_admin_only_operation_is_in_the_schema() -> None:
-    assert {(op.method, op.path) for op in ADMIN_OPS} == ADMIN_ONLY
+def test_every_operation_is_classified() -> None:
+    assert set(ACCESS) == {(op.method, op.path) for op in OPERATIONS}, "classify new operations in ACCESS"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("op", [op for op in OPERATIONS if ACCESS[(op.method, op.path)] in REFUSED], ids=str)
+def test_every_operation_as_every_role(world: World, session: Session, role: str, op: Operation) -> None:
+    """Other users' records: refused with the class's status; allowed ones never 401/403/404 or 5xx."""
+    kind = ACCESS[(op.method, op.path)]
+    other = world.users["other_requester"]
+    _, raw = auth_service.tokens.create(
+        session=session, actor=actor(session, other), data=TokenCreate(name="theirs", scope="read")
+    )
+    token_id = str(auth_service.tokens.list_for(session=session, actor=actor(session, other))[0].id)
+    targets = Targets(
+        incident=world.incidents["own"].number, user=str(other.id), category="Database", token_id=token_id
+    )
+    r = send(world.client(role), op, targets)
+    refused, status = REFUSED[kind]
+    if role in refused:
+        assert r.status_code == status and is_problem(r), r.text
+    else:
+        assert r.status_code not in (401, 403, 404) and r.status_code < 500, r.text
 
 
 @pytest.mark.parametrize("op", ADMIN_OPS, ids=str)

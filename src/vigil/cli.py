@@ -24,6 +24,7 @@ from vigil.core.errors import VigilError
 from vigil.core.jobs import worker as job_worker
 
 state.resolve_actor = auth_service.operator_actor  # commands act as `--as EMAIL` or the first admin
+state.prepare = domains.load
 app = typer.Typer(no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

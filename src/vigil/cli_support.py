@@ -33,6 +33,8 @@ class _State:
 
     as_email: str | None = None
     resolve_actor: ActorResolver | None = None
+    #: Loads the domains' jobs and hooks before the first command's work (not at `vigil --help`).
+    prepare: Callable[[], object] | None = None
 
 
 state = _State()
@@ -61,6 +63,8 @@ def validation_message(exc: ValidationError) -> str:
 
 def run(database: str | None, fn: Callable[[Session, Actor], R]) -> R:
     """One command, one unit of work, as `vigil --as` (or the first admin); errors exit 1 with the reason."""
+    if state.prepare is not None:
+        state.prepare()
     try:
         with get_db(database_url(database)).unit_of_work() as session:
             if state.resolve_actor is None:

@@ -4,6 +4,12 @@ from vigil.core.registry import Domain
 
 DOMAIN = Domain(
     name="core",
-    models=("vigil.core.audit", "vigil.core.idempotency", "vigil.core.numbering", "vigil.core.jobs.models"),
+    models=(
+        "vigil.core.audit",
+        "vigil.core.idempotency",
+        "vigil.core.numbering",
+        "vigil.core.jobs.models",
+        "vigil.core.links",
+    ),
     jobs=("vigil.core.idempotency",),
 )

@@ -38,6 +38,8 @@ class Domain:
     cli: tuple[tuple[str, str], ...] = ()
     #: Modules whose import registers job handlers and periodic tasks.
     jobs: tuple[str, ...] = ()
+    #: Modules whose import registers the domain with core services (link targets and kinds, say).
+    hooks: tuple[str, ...] = ()
     #: Event subscriptions, delivered as durable jobs.
     subscriptions: tuple[Subscription, ...] = ()
     #: Its settings' getter ("module:function"), called at startup so bad configuration stops the start.
@@ -87,8 +89,10 @@ def load_settings() -> None:
 
 
 def load_jobs() -> None:
-    """Import every domain's job modules and subscribe its event handlers (idempotent)."""
+    """Import every domain's hooks and job modules and subscribe its event handlers (idempotent)."""
     for domain in domains():
+        for path in domain.hooks:
+            resolve(path)
         for path in domain.jobs:
             resolve(path)
         for sub in domain.subscriptions:

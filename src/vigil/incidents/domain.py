@@ -9,6 +9,7 @@ DOMAIN = Domain(
     ui=("vigil.incidents.ui:router",),
     cli=(("incident", "vigil.incidents.cli:app"),),
     jobs=("vigil.incidents.jobs",),
+    hooks=("vigil.incidents.links",),
     settings="vigil.incidents.settings:get_incident_settings",
     facet=("incidents", "vigil.incidents.library:Incidents"),
 )

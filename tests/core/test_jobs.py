@@ -19,7 +19,7 @@ from tests.dbutil import BACKENDS, fresh_database
 from vigil import domains, migrate
 from vigil.core import clock, events
 from vigil.core.db import Database
-from vigil.core.jobs import queue, worker
+from vigil.core.jobs import queue, upkeep, worker
 from vigil.core.jobs.models import Job, JobStatus, PeriodicSchedule
 
 calls: list[dict[str, Any]] = []
@@ -305,3 +305,15 @@ def test_jobs_left_running_before_leases_are_taken_over_after_the_upgrade(
         job = load(db, job_id)
         assert (job.locked_by, job.attempts) == ("new-worker", 1)
         db.dispose()
+
+
+def test_finished_jobs_are_purged_after_two_weeks(db: Database, frozen_clock: Clock) -> None:
+    with db.unit_of_work() as s:
+        old, fresh = queue.enqueue(s, "x.old"), queue.enqueue(s, "x.fresh")
+        old.status, old.finished_at = JobStatus.DONE, frozen_clock.now - timedelta(days=15)
+        fresh.status, fresh.finished_at = JobStatus.FAILED, frozen_clock.now - timedelta(days=1)
+        pending = queue.enqueue(s, "x.pending")
+    with db.unit_of_work() as s:
+        assert upkeep.purge_finished(s) == 1
+        left = set(s.scalars(select(Job.id)))
+    assert old.id not in left and {fresh.id, pending.id} <= left

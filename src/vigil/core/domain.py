@@ -11,5 +11,5 @@ DOMAIN = Domain(
         "vigil.core.jobs.models",
         "vigil.core.links",
     ),
-    jobs=("vigil.core.idempotency",),
+    jobs=("vigil.core.idempotency", "vigil.core.jobs.upkeep"),
 )

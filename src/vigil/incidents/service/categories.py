@@ -32,7 +32,8 @@ def require_active(session: Session, name: str) -> str:
     return found.name
 
 
-def list_all(session: Session) -> list[IncidentCategory]:
+def list_all(*, session: Session, actor: Actor) -> list[IncidentCategory]:
+    """Every category, active or not, in display order: anyone signed in may read them."""
     return list(session.scalars(select(IncidentCategory).order_by(IncidentCategory.position)))
 
 

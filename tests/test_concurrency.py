@@ -1,4 +1,4 @@
-"""Two API processes on one database, writing at once: unique gap-free numbers and no lost writes."""
+"""Two API processes on one database, writing at once: unique increasing numbers and no lost writes."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def test_two_processes_create_and_update_concurrently(backend: str, tmp_path: Pa
             with ThreadPoolExecutor(max_workers=8) as pool:
                 numbers = list(pool.map(create, range(80)))
             assert len(set(numbers)) == 80, "duplicate numbers"
-            assert sorted(int(n[4:]) for n in numbers) == list(range(1, 81)), "numbers have gaps"
+            # No create failed, so nothing was rolled back: the sequence handed out exactly 1..80.
+            assert sorted(int(n[4:]) for n in numbers) == list(range(1, 81)), "numbers skipped or repeated"
 
             targets = numbers[:10]
 

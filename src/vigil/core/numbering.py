@@ -1,17 +1,22 @@
-"""Human ticket numbers (INC-000123): gap-free and unique under concurrency on SQLite and PostgreSQL.
+"""Human ticket numbers (INC-000123): unique and increasing under concurrency, never waited on.
 
-A counter row per prefix is incremented with UPDATE ... RETURNING inside the caller's transaction. The
-row lock serialises concurrent creators until commit, and a rollback undoes the increment, so numbers
-never repeat and never skip.
+On PostgreSQL each prefix has its own sequence (`number_seq_inc`): `nextval` takes no lock that lasts
+until commit, so concurrent creates never queue behind each other. A rolled-back create leaves a gap, as
+ServiceNow's numbers do. On SQLite, where writers are serialised anyway, a counter row per prefix is
+incremented in the writer's transaction (gap-free there).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import String, insert, select, update
-from sqlalchemy.exc import IntegrityError
+import re
+
+from sqlalchemy import String, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.core.db import Base
+
+_PREFIX = re.compile(r"^[A-Z]{2,8}$")
 
 
 class NumberSequence(Base):
@@ -21,8 +26,34 @@ class NumberSequence(Base):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
+def sequence_name(prefix: str) -> str:
+    """The PostgreSQL sequence behind `prefix` (validated: it becomes an identifier)."""
+    if not _PREFIX.match(prefix):
+        raise ValueError(f"a number prefix is 2-8 capital letters, not {prefix!r}")
+    return f"number_seq_{prefix.lower()}"
+
+
 def next_number(session: Session, prefix: str, width: int = 6) -> str:
     """Allocate the next number for `prefix` in the current transaction, e.g. `INC-000124`."""
+    if session.get_bind().dialect.name == "postgresql":
+        value = _next_from_sequence(session, prefix)
+    else:
+        value = _next_from_counter(session, prefix)
+    return f"{prefix}-{value:0{width}d}"
+
+
+def _next_from_sequence(session: Session, prefix: str) -> int:
+    name = sequence_name(prefix)
+    try:
+        with session.begin_nested():  # a missing sequence must not abort the caller's transaction
+            return int(session.execute(text(f"SELECT nextval('{name}')")).scalar_one())
+    except ProgrammingError:
+        # Sequences are created by migrations; this covers a prefix that has none yet.
+        session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name}"))
+        return int(session.execute(text(f"SELECT nextval('{name}')")).scalar_one())
+
+
+def _next_from_counter(session: Session, prefix: str) -> int:
     stmt = (
         update(NumberSequence)
         .where(NumberSequence.prefix == prefix)
@@ -31,14 +62,13 @@ def next_number(session: Session, prefix: str, width: int = 6) -> str:
     )
     value = session.execute(stmt).scalar_one_or_none()
     if value is None:
-        _create_sequence(session, prefix)
+        _create_counter(session, prefix)
         value = session.execute(stmt).scalar_one()
-    return f"{prefix}-{value:0{width}d}"
+    return int(value)
 
 
-def _create_sequence(session: Session, prefix: str) -> None:
-    # Sequences are normally created by migrations; this covers a new prefix. A concurrent creator
-    # that wins the race makes our insert fail, which is fine: the row exists either way.
+def _create_counter(session: Session, prefix: str) -> None:
+    # A concurrent creator that wins the race makes our insert fail, which is fine: the row exists.
     try:
         with session.begin_nested():
             session.execute(insert(NumberSequence).values(prefix=prefix, last_value=0))

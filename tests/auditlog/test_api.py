@@ -136,6 +136,8 @@ def test_verify_reports_intact_and_broken_chains(client: TestClient, db: Databas
             "record_id": rid,
             "detail": f"record id {rid} (seq {checked - 1}) was altered",
         },
+        "unsealed": 0,
+        "oldest_unsealed_seconds": None,
     }
 
 

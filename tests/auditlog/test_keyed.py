@@ -176,6 +176,7 @@ def test_an_anchor_survives_key_rotation_and_later_records(
 )
 def test_a_tampered_anchor_is_refused(session: Session, admin: Actor, field: str, value: object) -> None:
     audit.record(session, admin, action="test.anchor", object_type="test", object_id=1)
+    audit.seal(session)
     taken, _ = auditanchor.take(session)
     assert taken is not None
     data = json.loads(taken.to_json())

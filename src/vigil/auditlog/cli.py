@@ -45,7 +45,8 @@ def verify(database: str = DB_OPT, anchor: Path = ANCHOR_OPT, as_json: bool = JS
     if as_json:
         print_json(result)
     elif result.problem is None:
-        typer.echo(f"audit chain intact: {result.checked} records")
+        pending = f"; {result.unsealed} waiting to be sealed" if result.unsealed else ""
+        typer.echo(f"audit chain intact: {result.checked} records{pending}")
     else:
         p = result.problem
         typer.echo(f"audit chain broken: {p.kind} at seq {p.seq}: {p.detail}", err=True)
@@ -120,7 +121,7 @@ def list_(
     table = Table("Seq", "Time (UTC)", "Actor", "Channel", "Action", "Object", "Changed")
     for r in items:
         table.add_row(
-            str(r.seq),
+            str(r.seq) if r.seq is not None else "pending",
             r.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
             r.actor_name,
             r.channel,

@@ -36,7 +36,7 @@ class AuditRecordRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    seq: int = Field(description="Position in the hash chain, contiguous from 1.")
+    seq: int | None = Field(description="Position in the hash chain, contiguous from 1; null until sealed.")
     occurred_at: datetime
     actor_id: uuid.UUID | None
     actor_name: str
@@ -46,8 +46,8 @@ class AuditRecordRead(BaseModel):
     changes: dict[str, Any] = Field(description="`{field: [old, new]}`.")
     channel: str
     request_id: str | None
-    hash: str = Field(
-        description="HMAC-SHA256, with the audit key, over the previous record's hash and this record's fields."
+    hash: str | None = Field(
+        description="Null until sealed. HMAC-SHA256, with the audit key, over the previous record's hash and this record's fields."
     )
     key_id: str | None = Field(default=None, description="Which audit key MACed the record.")
 
@@ -60,7 +60,7 @@ class AuditPage(BaseModel):
 class ChainProblemRead(BaseModel):
     """Where the chain first breaks."""
 
-    kind: Literal["changed", "removed", "reordered", "unkeyed", "unknown_key", "truncated"]
+    kind: Literal["changed", "removed", "reordered", "unkeyed", "unknown_key", "truncated", "unsealed"]
     seq: int
     record_id: int | None = Field(description="The record at fault, when it still exists.")
     detail: str
@@ -70,6 +70,11 @@ class VerifyResult(BaseModel):
     ok: bool
     checked: int = Field(description="How many records were walked.")
     problem: ChainProblemRead | None
+    unsealed: int = Field(default=0, description="Committed records not chained yet (sealed within seconds).")
+    oldest_unsealed_seconds: float | None = Field(
+        default=None,
+        description="Age of the oldest of them; above VIGIL_AUDIT_SEAL_MAX_SECONDS `ok` is false.",
+    )
 
 
 class AnchorRead(BaseModel):

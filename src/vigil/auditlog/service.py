@@ -9,14 +9,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from vigil.auditlog import policy
 from vigil.auditlog.schemas import AnchorRead, AuditFilter, AuditRecordRead, ChainProblemRead, VerifyResult
-from vigil.core import audit, auditanchor, pagination
+from vigil.core import audit, auditanchor, clock, pagination
 from vigil.core.actor import Actor
 from vigil.core.audit import AuditRecord, ChainProblem
+from vigil.core.config import get_settings
 from vigil.core.errors import Conflict, Invalid
 from vigil.core.pagination import Page
 from vigil.core.refs import as_uuid
@@ -38,7 +39,7 @@ CSV_COLUMNS = (
 )
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_CURSOR_SORT = "-seq"
+_CURSOR_SORT = "-id"
 
 
 def _actor_clause(ref: str) -> ColumnElement[bool]:
@@ -79,28 +80,29 @@ def _conditions(f: AuditFilter) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _encode_cursor(seq: int) -> str:
-    return pagination.pack(_CURSOR_SORT, seq=seq)
+def _encode_cursor(record_id: int) -> str:
+    return pagination.pack(_CURSOR_SORT, id=record_id)
 
 
 def _decode_cursor(cursor: str) -> int:
-    """The seq of the last record of the previous page; a tampered or foreign cursor is Invalid."""
-    seq = pagination.unpack(cursor, _CURSOR_SORT).get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**63:
+    """The id of the last record of the previous page; a tampered or foreign cursor is Invalid."""
+    record_id = pagination.unpack(cursor, _CURSOR_SORT).get("id")
+    if not isinstance(record_id, int) or isinstance(record_id, bool) or not 0 < record_id < 2**63:
         raise Invalid("malformed cursor", field="cursor")
-    return seq
+    return record_id
 
 
 def search(*, session: Session, actor: Actor, filters: AuditFilter) -> Page[AuditRecord]:
-    """A page of matching records, newest first (by chain position); `next_cursor` continues it."""
+    """A page of matching records, newest first (in writing order, so records not sealed yet are listed
+    too); `next_cursor` continues it."""
     policy.require(actor, "audit.read")
     stmt = select(AuditRecord).where(*_conditions(filters))
     if filters.cursor:
-        stmt = stmt.where(AuditRecord.seq < _decode_cursor(filters.cursor))
-    rows = list(session.scalars(stmt.order_by(AuditRecord.seq.desc()).limit(filters.limit + 1)))
+        stmt = stmt.where(AuditRecord.id < _decode_cursor(filters.cursor))
+    rows = list(session.scalars(stmt.order_by(AuditRecord.id.desc()).limit(filters.limit + 1)))
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
-    return Page(items=rows, next_cursor=_encode_cursor(rows[-1].seq) if more else None)
+    return Page(items=rows, next_cursor=_encode_cursor(rows[-1].id) if more else None)
 
 
 def to_read(entry: AuditRecord) -> AuditRecordRead:
@@ -108,7 +110,7 @@ def to_read(entry: AuditRecord) -> AuditRecordRead:
 
 
 def export_csv(*, session: Session, actor: Actor, filters: AuditFilter) -> Iterator[str]:
-    """CSV lines (header first) of every matching record in chain order, oldest first.
+    """CSV lines (header first) of every matching record in writing order, oldest first.
 
     `cursor` and `limit` are ignored: an export is the whole selection. Rights are checked on this call,
     before the first line is read, so a refused export fails before a response starts. The iterator reads
@@ -156,18 +158,30 @@ def _csv_lines(session: Session, conds: list[ColumnElement[bool]]) -> Iterator[s
     columns = [getattr(AuditRecord, name) for name in CSV_COLUMNS]
     after = 0
     while True:
-        stmt = select(*columns).where(*conds, AuditRecord.seq > after).order_by(AuditRecord.seq)
+        stmt = select(AuditRecord.id, *columns).where(*conds, AuditRecord.id > after).order_by(AuditRecord.id)
         batch = session.execute(stmt.limit(EXPORT_BATCH)).all()
         for row in batch:
             yield line(_csv_cells(row))
         if len(batch) < EXPORT_BATCH:
             return
-        after = batch[-1].seq
+        after = batch[-1].id
 
 
-def _result(checked: int, problem: ChainProblem | None) -> VerifyResult:
+def _result(session: Session, checked: int, problem: ChainProblem | None) -> VerifyResult:
+    """The walk's outcome plus the sealer's backlog; a backlog older than the bound is a problem too."""
+    count, oldest = audit.unsealed(session)
+    age = (clock.now() - oldest).total_seconds() if oldest is not None else None
+    if problem is None and age is not None and age > get_settings().audit_seal_max_seconds:
+        problem = ChainProblem(
+            "unsealed",
+            checked + 1,
+            None,
+            f"{count} records wait to be sealed, the oldest for {age:.0f} s: is `vigil worker` running?",
+        )
     found = ChainProblemRead.model_validate(asdict(problem)) if problem is not None else None
-    return VerifyResult(ok=problem is None, checked=checked, problem=found)
+    return VerifyResult(
+        ok=problem is None, checked=checked, problem=found, unsealed=count, oldest_unsealed_seconds=age
+    )
 
 
 def verify(*, session: Session, actor: Actor, anchor: str | None = None) -> VerifyResult:
@@ -178,8 +192,8 @@ def verify(*, session: Session, actor: Actor, anchor: str | None = None) -> Veri
     """
     policy.require(actor, "audit.verify")
     if anchor is None:
-        return _result(*audit.verify(session))
-    return _result(*auditanchor.check(session, auditanchor.parse(anchor)))
+        return _result(session, *audit.verify(session))
+    return _result(session, *auditanchor.check(session, auditanchor.parse(anchor)))
 
 
 def anchor(*, session: Session, actor: Actor) -> AnchorRead:
@@ -192,6 +206,7 @@ def anchor(*, session: Session, actor: Actor) -> AnchorRead:
     return AnchorRead.model_validate(asdict(taken))
 
 
-def cursor_from(seq: int) -> str:
-    """A cursor whose page starts at record `seq` (and goes on to older ones)."""
-    return _encode_cursor(seq + 1)
+def cursor_from(session: Session, seq: int) -> str:
+    """A cursor whose page starts at the record at chain position `seq` (and goes on to older ones)."""
+    found = session.scalar(select(func.min(AuditRecord.id)).where(AuditRecord.seq >= seq))
+    return _encode_cursor((found or 2**62) + 1)

@@ -37,6 +37,8 @@ def audit_page(request: Request, db: Db, actor: WebActor) -> Response:
         # Walking the whole chain costs time proportional to its length: only on request.
         chain = service.verify(session=session, actor=actor) if request.query_params.get("verify") else None
         ctx: dict[str, Any] = {"raw": raw, "errors": errors, "chain": chain, "items": []}
+        if chain is not None and chain.problem is not None:  # the records around the break, newest first
+            ctx["problem_url"] = "?" + urlencode({"cursor": service.cursor_from(session, chain.problem.seq)})
         if chain is None:
             policy.require(actor, "audit.read")  # the page is for administrators, filters valid or not
         if filters is not None:
@@ -48,8 +50,7 @@ def audit_page(request: Request, db: Db, actor: WebActor) -> Response:
                 ctx["items"] = [service.to_read(r) for r in page.items]
                 if page.next_cursor:
                     ctx["next_url"] = "?" + urlencode({**raw, "cursor": page.next_cursor})
-    if chain is not None and chain.problem is not None:  # the records around the break, newest first
-        ctx["problem_url"] = "?" + urlencode({"cursor": service.cursor_from(chain.problem.seq + 1)})
+
     selection = {k: v for k, v in raw.items() if k not in ("cursor", "limit")}
     ctx["export_url"] = "/admin/audit/export.csv" + ("?" + urlencode(selection) if selection else "")
     ctx["verify_url"] = "?" + urlencode({**raw, "verify": "1"})

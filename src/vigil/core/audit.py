@@ -1,7 +1,11 @@
 """Append-only, HMAC-chained audit log: every mutation writes one record in the same transaction.
 
-Each record stores its position `seq`, the previous record's hash, the id of the keyring key that MACed
-it, and its own hash: HMAC-SHA256(key, prev_hash + canonical JSON of its fields). The key lives outside
+Writers only insert: no row is updated by every write, so writers never wait on each other. Committed
+records are then sealed into the chain, in batches, by one sealer at a time (an advisory lock on
+PostgreSQL; SQLite serialises writers anyway): right after the writing unit of work commits, and by
+`vigil worker` on every poll. Sealing gives each record its position `seq`, the previous record's hash,
+the id of the keyring key that MACs it, and its own hash: HMAC-SHA256(key, prev_hash + canonical JSON
+of its fields). The key lives outside
 the database (`core.auditkey`), so someone who can only write the database cannot forge a valid chain.
 Changing, removing or reordering a record breaks the chain at that point, which `verify()` reports.
 Records from before keying (plain SHA-256, no key id) are verified and re-MACed by `adopt_legacy()`.
@@ -12,16 +16,31 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ColumnElement, Index, Integer, String, Uuid, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    Index,
+    Integer,
+    String,
+    Uuid,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.core import auditkey, clock
 from vigil.core.actor import Actor
 from vigil.core.db import Base
+
+log = logging.getLogger("vigil.audit")
 
 #: A change set maps a field name to its [old, new] values, both JSON-serialisable.
 Changes = dict[str, list[Any]]
@@ -29,7 +48,16 @@ Changes = dict[str, list[Any]]
 
 class AuditRecord(Base):
     __tablename__ = "audit_record"
-    __table_args__ = (Index("ix_audit_record_object", "object_type", "object_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_record_object", "object_type", "object_id", "id"),
+        # The sealer's queue: only unsealed rows are in this index, so finding them never scans the log.
+        Index(
+            "ix_audit_record_unsealed",
+            "id",
+            postgresql_where=text("seq IS NULL"),
+            sqlite_where=text("seq IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     occurred_at: Mapped[datetime]
@@ -42,16 +70,20 @@ class AuditRecord(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     channel: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
-    #: Position in the hash chain (contiguous from 1), the previous record's hash, and this record's.
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    #: Position in the hash chain (contiguous from 1), the previous record's hash, and this record's;
+    #: all None until the record is sealed (seconds after its transaction commits).
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
     #: Which key of the audit keyring MACed this record (None only for records from before keying).
     key_id: Mapped[str | None] = mapped_column(String(16))
+    #: The writer's MAC over the record's fields (before it has a position): the sealer chains only
+    #: records that carry a valid one, so rows inserted behind Vigil's back are never sealed.
+    entry_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditChainHead(Base):
-    """One row: the last link of the audit hash chain. Updating it serialises audit writers."""
+    """One row: the last sealed link of the audit hash chain. Only the sealer updates it."""
 
     __tablename__ = "audit_chain_head"
 
@@ -103,18 +135,6 @@ def hashed_fields(entry: AuditRecord) -> dict[str, Any]:
     }
 
 
-def _next_link(session: Session) -> tuple[int, str]:
-    """Take the next chain position; the head row stays locked until the caller's transaction ends."""
-    stmt = (
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(last_seq=AuditChainHead.last_seq + 1)
-        .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
-    )
-    seq, prev = session.execute(stmt).one()
-    return int(seq), str(prev)
-
-
 def record(
     session: Session,
     actor: Actor,
@@ -124,9 +144,8 @@ def record(
     object_id: object,
     changes: Changes | None = None,
 ) -> AuditRecord:
-    """Append one audit record; flushed with the caller's transaction, never committed here."""
-    ring = auditkey.keyring()  # before taking the head lock: loading may create the key file
-    seq, prev_hash = _next_link(session)
+    """Append one audit record to the caller's transaction (never committed here); it is sealed into the
+    chain after that transaction commits."""
     entry = AuditRecord(
         occurred_at=clock.now().astimezone(UTC),  # hashed as text: always the UTC form
         actor_id=actor.user_id,
@@ -137,15 +156,85 @@ def record(
         changes=json.loads(json.dumps(changes or {}, default=str)),
         channel=str(actor.channel),
         request_id=actor.request_id,
-        seq=seq,
-        prev_hash=prev_hash,
-        key_id=ring.current,
     )
-    entry.hash = record_mac(ring.secret, prev_hash, hashed_fields(entry))
+    ring = auditkey.keyring()
+    entry.key_id = ring.current
+    entry.entry_mac = record_mac(ring.secret, ENTRY, hashed_fields(entry))
     session.add(entry)
-    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=entry.hash))
-    session.flush()
+    session.info.setdefault(AFTER_COMMIT, set()).add(seal_soon)
     return entry
+
+
+#: `Session.info` key of the callables `Database.unit_of_work` runs after a successful commit.
+AFTER_COMMIT = "after_commit"
+#: What an entry MAC is chained to: nothing yet (it is computed before the record has a position).
+ENTRY = "entry"
+#: An arbitrary, fixed advisory-lock key: at most one sealer at a time on PostgreSQL.
+SEAL_LOCK = 0x5649_4749_4C41  # "VIGILA"
+SEAL_BATCH = 500
+
+
+def seal(session: Session, limit: int = SEAL_BATCH) -> int:
+    """Chain up to `limit` committed, unsealed records, oldest first; returns how many were sealed.
+
+    When another sealer holds the lock this returns 0 at once: that one seals them. Call it in a
+    transaction of its own; the head row is updated once per batch, by this single sealer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        if not session.scalar(select(func.pg_try_advisory_xact_lock(SEAL_LOCK))):
+            return 0
+    head = session.scalars(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).one()
+    pending = list(
+        session.scalars(
+            select(AuditRecord).where(AuditRecord.seq.is_(None)).order_by(AuditRecord.id).limit(limit)
+        )
+    )
+    if not pending:
+        return 0
+    sealed = 0
+    ring = auditkey.keyring()
+    seq, prev = int(head.last_seq), str(head.last_hash)
+    for entry in pending:
+        if not _genuine(entry):
+            log.error("audit record id %s has no valid entry MAC: left unsealed (forged?)", entry.id)
+            continue
+        seq += 1
+        entry.seq, entry.prev_hash, entry.key_id = seq, prev, ring.current
+        entry.hash = prev = record_mac(ring.secret, prev, hashed_fields(entry))
+        sealed += 1
+    head.last_seq, head.last_hash = seq, prev
+    session.flush()
+    return sealed
+
+
+def _genuine(entry: AuditRecord) -> bool:
+    """Did Vigil write this pending record (its entry MAC verifies with the key it names)?"""
+    secret = auditkey.secret_for(entry.key_id) if entry.key_id else None
+    if secret is None or entry.entry_mac is None:
+        return False
+    return hmac.compare_digest(entry.entry_mac, record_mac(secret, ENTRY, hashed_fields(entry)))
+
+
+def seal_soon(db: Any) -> None:
+    """After a writer commits: seal what is pending in a short transaction of its own, unless another
+    sealer is at it. Never fails the request that wrote: the worker seals whatever is left."""
+    try:
+        for _ in range(100):  # bounded: a backlog beyond this is the worker's
+            with db.unit_of_work() as session:
+                if seal(session) < SEAL_BATCH:
+                    return
+    except Exception as exc:  # the records stay pending; `vigil worker` seals them on its next poll
+        log.warning("audit sealing deferred: %s", type(exc).__name__)
+
+
+def unsealed(session: Session) -> tuple[int, datetime | None]:
+    """How many committed records wait to be sealed, and when the oldest of them was written."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(AuditRecord.occurred_at)).where(AuditRecord.seq.is_(None))
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), oldest
 
 
 def for_object(session: Session, object_type: str, object_id: object) -> list[AuditRecord]:
@@ -188,13 +277,13 @@ class _Walk:
 
 def _expected_hash(entry: AuditRecord, at: _Walk) -> str | ChainProblem:
     """What the record's hash must be, or why it cannot be checked at all."""
-    where = f"record id {entry.id} (seq {entry.seq})"
+    where = f"record id {entry.id} (seq {at.expected_seq})"
     if entry.key_id is None:
         if at.legacy and not at.keyed_seen:
-            return record_hash(entry.prev_hash, hashed_fields(entry))
+            return record_hash(entry.prev_hash or "", hashed_fields(entry))
         return ChainProblem(
             "unkeyed",
-            entry.seq,
+            at.expected_seq,
             entry.id,
             f"{where} has no key id: written before keying and not adopted yet (run `vigil db upgrade`),"
             " or forged with the public unkeyed hash",
@@ -204,12 +293,12 @@ def _expected_hash(entry: AuditRecord, at: _Walk) -> str | ChainProblem:
     if secret is None:
         return ChainProblem(
             "unknown_key",
-            entry.seq,
+            at.expected_seq,
             entry.id,
             f"{where} was MACed with key {entry.key_id!r}, which is not in the audit keyring"
             f" ({auditkey.keyring().source}): a lost or different key file, or a forged record",
         )
-    return record_mac(secret, entry.prev_hash, hashed_fields(entry))
+    return record_mac(secret, entry.prev_hash or "", hashed_fields(entry))
 
 
 def _check(entry: AuditRecord, at: _Walk) -> ChainProblem | None:
@@ -218,21 +307,21 @@ def _check(entry: AuditRecord, at: _Walk) -> ChainProblem | None:
             "removed",
             at.expected_seq,
             None,
-            f"records {at.expected_seq}..{entry.seq - 1} are missing before record id {entry.id}",
+            f"records {at.expected_seq}..{int(entry.seq or 0) - 1} are missing before record id {entry.id}",
         )
     expected = _expected_hash(entry, at)
     if isinstance(expected, ChainProblem):
         return expected
-    if not hmac.compare_digest(expected, entry.hash):
+    if not hmac.compare_digest(expected, entry.hash or ""):
         return ChainProblem(
-            "changed", entry.seq, entry.id, f"record id {entry.id} (seq {entry.seq}) was altered"
+            "changed", at.expected_seq, entry.id, f"record id {entry.id} (seq {at.expected_seq}) was altered"
         )
     if entry.prev_hash != at.prev_hash:
         return ChainProblem(
             "reordered",
-            entry.seq,
+            at.expected_seq,
             entry.id,
-            f"record id {entry.id} (seq {entry.seq}) does not follow its predecessor: moved, replaced or inserted",
+            f"record id {entry.id} (seq {at.expected_seq}) does not follow its predecessor: moved, replaced or inserted",
         )
     return None
 
@@ -241,7 +330,7 @@ def _walk(session: Session, at: _Walk, *where: ColumnElement[bool]) -> ChainProb
     # populate_existing: check what the database holds, not objects this session loaded earlier.
     stmt = (
         select(AuditRecord)
-        .where(*where)
+        .where(AuditRecord.seq.is_not(None), *where)
         .order_by(AuditRecord.seq)
         .execution_options(yield_per=1000, populate_existing=True)
     )
@@ -250,7 +339,7 @@ def _walk(session: Session, at: _Walk, *where: ColumnElement[bool]) -> ChainProb
         problem = _check(entry, at)
         if problem is not None:
             return problem
-        at.prev_hash, at.expected_seq, at.last_id = entry.hash, at.expected_seq + 1, entry.id
+        at.prev_hash, at.expected_seq, at.last_id = entry.hash or "", at.expected_seq + 1, entry.id
     return None
 
 
@@ -351,7 +440,7 @@ def adopt_legacy(session: Session, batch: int = 1000) -> Adoption:
         count += len(entries)
         if len(entries) < batch:
             break
-        after = entries[-1].seq
+        after = entries[-1].seq or 0
     session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=prev))
     session.flush()
     return Adoption(count)

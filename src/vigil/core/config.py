@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     #: The audit chain's HMAC keyring: inline (VIGIL_AUDIT_KEY) or a file, created on first run.
     audit_key: SecretStr | None = None
     audit_key_file: str = "./vigil-audit.key"
+    #: Records are sealed into the chain seconds after they commit; older unsealed ones fail `verify`.
+    audit_seal_max_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

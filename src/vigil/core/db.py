@@ -103,7 +103,11 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: commit on success, roll back on any exception."""
+        """One transaction: commit on success, roll back on any exception.
+
+        After a commit, the callables a service put in `session.info["after_commit"]` run with this
+        database (the audit log seals its new records this way); they must not raise.
+        """
         session = self.sessions()
         try:
             yield session
@@ -112,7 +116,10 @@ class Database:
             session.rollback()
             raise
         finally:
+            after = session.info.pop("after_commit", ())
             session.close()
+        for hook in after:
+            hook(self)
 
     def dispose(self) -> None:
         self.engine.dispose()

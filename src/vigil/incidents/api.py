@@ -174,7 +174,9 @@ categories_router = APIRouter(prefix="/api/v1/incident-categories", tags=["incid
 @categories_router.get("", response_model=list[CategoryRead])
 def list_categories(db: Db, actor: ApiActor) -> list[CategoryRead]:
     with db.unit_of_work() as session:
-        return [CategoryRead.model_validate(c) for c in service.categories.list_all(session=session, actor=actor)]
+        return [
+            CategoryRead.model_validate(c) for c in service.categories.list_all(session=session, actor=actor)
+        ]
 
 
 @categories_router.post(

@@ -216,7 +216,10 @@ app.add_typer(category_app, name="category")
 def category_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Show every category, active or retired."""
     rows = run(
-        database, lambda s, a: [CategoryRead.model_validate(c) for c in service.categories.list_all(session=s, actor=a)]
+        database,
+        lambda s, a: [
+            CategoryRead.model_validate(c) for c in service.categories.list_all(session=s, actor=a)
+        ],
     )
     if as_json:
         print_json(rows)

@@ -25,7 +25,9 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    counters = dict(bind.execute(sa.text("SELECT prefix, last_value FROM number_sequence")).all())
+    counters: dict[str, int] = dict(
+        bind.execute(sa.text("SELECT prefix, last_value FROM number_sequence")).all()
+    )
     for prefix in sorted(set(PREFIXES) | set(counters)):
         name = f"number_seq_{prefix.lower()}"
         op.execute(f"CREATE SEQUENCE IF NOT EXISTS {name}")

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 from tests.dbutil import BACKENDS, fresh_database
 from vigil import migrate
 from vigil.core.db import make_engine
+from vigil.core.search import include_name
 from vigil.models import metadata
 
 
@@ -41,7 +42,8 @@ def test_models_match_migrations(backend: str, tmp_path: Path) -> None:
         migrate.upgrade(url)
         engine = make_engine(url)
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+            opts = {"compare_type": True, "render_as_batch": True, "include_name": include_name}
+            ctx = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(ctx, metadata)
         engine.dispose()
     assert diff == [], f"models and migrations disagree; generate a migration: {diff}"

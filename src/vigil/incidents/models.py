@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.auth.models import Team, User
 from vigil.cmdb.models import ConfigurationItem
+from vigil.core import search
 from vigil.core.db import Base, UUIDPk
 
 incident_ci = Table(
@@ -27,6 +28,10 @@ class IncidentCategory(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+
+
+#: The incident text searched by `q` (indexed by migration 0008; keep the two equal).
+SEARCH = search.FullText("incident", ("title", "description"))
 
 
 class Incident(UUIDPk, Base):

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from alembic import context
 
+from vigil.core import search
 from vigil.core.db import UTCDateTime, make_engine
 from vigil.models import metadata
 
@@ -64,6 +65,7 @@ def _run(connection: object) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,
+        include_name=search.include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -13,14 +13,14 @@ from vigil.auth import service as auth_service
 from vigil.auth.models import User
 from vigil.auth.roles import STAFF
 from vigil.cmdb import service as cmdb_service
-from vigil.core import audit, clock, events, numbering
+from vigil.core import audit, clock, events, numbering, search
 from vigil.core.actor import Actor
 from vigil.core.errors import Conflict, Invalid, NotFound
 from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
 from vigil.core.refs import ref_clause
 from vigil.incidents import lifecycle, policy, priority
 from vigil.incidents.events import IncidentCreated, IncidentUpdated
-from vigil.incidents.models import Incident, incident_ci
+from vigil.incidents.models import SEARCH, Incident, incident_ci
 from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentUpdate
 from vigil.incidents.service import categories, transitions
 from vigil.incidents.service.present import snapshot
@@ -294,13 +294,8 @@ def _conditions(session: Session, actor: Actor, f: IncidentFilter) -> list[Colum
         conds.append(Incident.created_at < f.created_before)
     if f.q:
         q = f.q.strip()
-        conds.append(
-            or_(
-                Incident.number == q.upper(),
-                Incident.title.icontains(q, autoescape=True),
-                Incident.description.icontains(q, autoescape=True),
-            )
-        )
+        dialect = session.get_bind().dialect.name
+        conds.append(or_(Incident.number == q.upper(), search.matches(SEARCH, q, dialect)))
     return conds
 
 

@@ -30,12 +30,12 @@ class Server:
 
 
 @contextmanager
-def vigil_serve(db_url: str, **env: str) -> Iterator[Server]:
+def vigil_serve(db_url: str, *args: str, **env: str) -> Iterator[Server]:
     """`vigil serve` on a free loopback port; yields once it answers readiness, with its startup output."""
     port = free_port()
     environ = {**os.environ, "VIGIL_DATABASE_URL": db_url, "VIGIL_LOG_LEVEL": "warning", **env}
     proc = subprocess.Popen(
-        [VIGIL, "serve", "--port", str(port)],
+        [VIGIL, "serve", "--port", str(port), *args],
         env=environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

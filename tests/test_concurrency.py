@@ -95,3 +95,17 @@ def test_two_processes_create_and_update_concurrently(backend: str, tmp_path: Pa
                     if not cursor:
                         break
                 assert len(listed) == 80
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_serve_with_several_worker_processes(backend: str, tmp_path: Path) -> None:
+    """`vigil serve --workers 2`: two processes answer on one port, and creates through both are unique."""
+    with fresh_database(backend, tmp_path) as url:
+        migrate.upgrade(url)
+        with vigil_serve(url, "--workers", "2") as server:
+            token = mint_token(url)  # the administrator the server created on start
+            with httpx.Client(base_url=server.url, timeout=60, headers=auth(token)) as c:
+                numbers = {
+                    c.post("/api/v1/incidents", json={"title": f"w{i}"}).json()["number"] for i in range(10)
+                }
+        assert len(numbers) == 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import socket
 
 import typer
@@ -80,6 +81,9 @@ def serve(
     host: str = typer.Option(None, help="Address to bind (VIGIL_HOST, default 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (VIGIL_PORT, default 8000)."),
     database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, metavar="N", help="Server processes (production on PostgreSQL)."
+    ),
 ) -> None:
     """Serve the API and the web UI (creating the first administrator on a new database)."""
     settings = get_settings()
@@ -100,9 +104,13 @@ def serve(
     typer.echo(f"Vigil on http://{host}:{port}  (database: {make_engine(url).url.render_as_string()})")
     # uvicorn's own proxy handling trusts loopback by default; Vigil's edge trusts only
     # VIGIL_TRUSTED_PROXIES, so a local client cannot spoof its address with X-Forwarded-For.
-    uvicorn.run(
-        create_app(get_db(url)), host=host, port=port, log_level=settings.log_level, proxy_headers=False
-    )
+    options = {"host": host, "port": port, "log_level": settings.log_level, "proxy_headers": False}
+    if workers == 1:
+        uvicorn.run(create_app(get_db(url)), **options)  # type: ignore[arg-type]
+        return
+    # Several processes import the app by name; each reads the database URL from the environment.
+    os.environ["VIGIL_DATABASE_URL"] = url
+    uvicorn.run("vigil.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 @app.command()

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 from vigil.core import audit
-from vigil.core.db import Database
+from vigil.core.db import Database, make_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -28,8 +28,20 @@ def config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> audit.Adoption | None:
-    """Migrate to `revision`; at head, also bring audit records from before keying under the audit key."""
-    command.upgrade(config(url), revision)
+    """Migrate to `revision`; at head, also bring audit records from before keying under the audit key.
+
+    When anything was migrated the planner's statistics are refreshed (ANALYZE): a fresh database has
+    none, and the visibility predicates are planned badly without them.
+    """
+    engine = make_engine(url)
+    try:
+        before = current_revision(engine)
+        command.upgrade(config(url), revision)
+        if current_revision(engine) != before:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
     return adopt_audit(url) if revision == "head" else None
 
 

@@ -79,7 +79,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping (a round trip on every checkout): connections are recycled instead, and a dead one
+    # fails its request with a 503 and is dropped from the pool.
+    kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 30)
+    return create_engine(url, **kwargs)
 
 
 class Database:

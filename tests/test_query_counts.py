@@ -11,15 +11,20 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tests.access import openapi
+from tests.dbutil import BACKENDS, fresh_database
 from tests.factories.auth import WebClient, actor, api_token, login_as, make_team, make_user
 from tests.factories.incidents import make_incident
+from vigil import migrate
 from vigil.app import create_app
+from vigil.auth import service as auth_service
 from vigil.auth.roles import Role
 from vigil.cmdb import service as cmdb_service
 from vigil.cmdb.schemas import CICreate
@@ -132,3 +137,33 @@ def test_every_read_costs_the_same_with_more_distinct_data(
     assert grew == {}, f"queries grow with the data (N+1): {grew}"
     over = {url: n for url, n in many.items() if n > BUDGET}
     assert over == {}, f"over the budget of {BUDGET} statements: {over}"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_request_is_one_transaction(backend: str, tmp_path: Path) -> None:
+    """The caller is authenticated in the route's own transaction: a read is one BEGIN; a write is one,
+    plus the audit sealer's own short one after the commit."""
+    with fresh_database(backend, tmp_path) as url:
+        migrate.upgrade(url)
+        db = Database(url)
+        begins: list[int] = []
+        event.listen(db.engine, "begin", lambda conn: begins.append(1))
+        try:
+            with db.unit_of_work() as s:
+                made = auth_service.ensure_first_admin(s, "admin@vigil.example", None, generate=False)
+                assert made is not None
+                token = api_token(s, made[0].id, "admin")
+            with TestClient(create_app(db)) as client:
+                client.headers["Authorization"] = f"Bearer {token}"
+                number = client.post("/api/v1/incidents", json={"title": "One transaction"}).json()["number"]
+                begins.clear()
+                assert client.get(f"/api/v1/incidents/{number}").status_code == 200
+                assert len(begins) == 1
+                begins.clear()
+                assert (
+                    client.post(f"/api/v1/incidents/{number}/comments", json={"body": "hi"}).status_code
+                    == 201
+                )
+                assert len(begins) == 2  # the request, then sealing its audit record
+        finally:
+            db.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,9 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from vigil.auth import policy as auth_policy
 from vigil.auth import service as auth_service
 from vigil.core.actor import Actor
-from vigil.core.db import Database
 from vigil.core.errors import Forbidden, Unauthorized
-from vigil.web.deps import SAFE_METHODS, LoginRequired, get_db
+from vigil.web.deps import SAFE_METHODS, Db, LoginRequired
 
 SESSION_COOKIE = "vigil_session"
 LOGIN_CSRF_COOKIE = "vigil_login_csrf"
@@ -25,37 +25,49 @@ bearer = HTTPBearer(
 
 def get_api_actor(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
+    db: Db,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Actor:
-    """The token's user. Read-only tokens may only read; no valid token is a 401."""
+) -> Iterator[Actor]:
+    """The token's user, looked up in the request's own transaction (one query). Read-only tokens may
+    only read; no valid token is a 401."""
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send a personal access token as 'Authorization: Bearer <token>'")
-    with db.unit_of_work() as session:
+    session = db.begin_request()
+    failed = True
+    try:
         actor = auth_service.tokens.authenticate(
             session, credentials.credentials.strip(), request.state.request_id
         )
-    if actor is None:
-        raise Unauthorized("the token is invalid, expired or revoked")
-    if request.method not in SAFE_METHODS and not auth_policy.scope_allows(actor.scopes, "write"):
-        raise Forbidden("this token has the read scope only; changes need a token with the write scope")
-    request.state.actor = actor
-    return actor
+        if actor is None:
+            raise Unauthorized("the token is invalid, expired or revoked")
+        if request.method not in SAFE_METHODS and not auth_policy.scope_allows(actor.scopes, "write"):
+            raise Forbidden("this token has the read scope only; changes need a token with the write scope")
+        request.state.actor = actor
+        yield actor
+        failed = False
+    finally:
+        db.end_request(failed)
 
 
-def get_web_actor(request: Request, db: Annotated[Database, Depends(get_db)]) -> Actor:
-    """The session's user; no session sends the browser to the login form."""
+def get_web_actor(request: Request, db: Db) -> Iterator[Actor]:
+    """The session's user, looked up in the request's own transaction; no session sends the browser
+    to the login form."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         raise LoginRequired
-    with db.unit_of_work() as session:
+    session = db.begin_request()
+    failed = True
+    try:
         found = auth_service.sessions.authenticate(session, raw, request.state.request_id)
-    if found is None:
-        raise LoginRequired
-    actor, user_session = found
-    request.state.actor = actor
-    request.state.csrf_token = user_session.csrf_token
-    return actor
+        if found is None:
+            raise LoginRequired
+        actor, user_session = found
+        request.state.actor = actor
+        request.state.csrf_token = user_session.csrf_token
+        yield actor
+        failed = False
+    finally:
+        db.end_request(failed)
 
 
 async def csrf_protect(request: Request, actor: Annotated[Actor, Depends(get_web_actor)]) -> Actor:

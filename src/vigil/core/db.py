@@ -107,13 +107,15 @@ class Database:
         self.sessions = sessionmaker(bind=bind or engine, expire_on_commit=False, **session_kw)
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
+    def unit_of_work(self, session: Session | None = None) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any exception.
 
-        After a commit, the callables a service put in `session.info["after_commit"]` run with this
-        database (the audit log seals its new records this way); they must not raise.
+        `session` continues a transaction already begun (the web edge authenticates the caller in it, so
+        a request is one transaction). After a commit, the callables a service put in
+        `session.info["after_commit"]` run with this database (the audit log seals its new records this
+        way); they must not raise.
         """
-        session = self.sessions()
+        session = session or self.sessions()
         try:
             yield session
             session.commit()

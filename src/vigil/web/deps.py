@@ -5,9 +5,12 @@ Who is acting (token, session, CSRF) is identity's business: see `vigil.auth.dep
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from vigil.core.db import Database
@@ -19,9 +22,41 @@ class LoginRequired(Exception):
     """A page needs a logged-in user; the handler redirects to the login form."""
 
 
-def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+class RequestDatabase(Database):
+    """The app's database as one request sees it: the caller is authenticated in a transaction that the
+    route's first unit of work then continues and commits, so a request is one transaction."""
+
+    def __init__(self, db: Database, request: Request) -> None:  # shares the app's engine and sessions
+        self.engine, self.sessions, self._state = db.engine, db.sessions, request.state
+
+    def begin_request(self) -> Session:
+        """Open the request's transaction (for authentication); the first unit of work takes it over."""
+        session = self.sessions()
+        self._state.pending_session = session
+        return session
+
+    def end_request(self, failed: bool) -> None:
+        """Settle the request's transaction if no unit of work took it over (the route did not need one)."""
+        session: Session | None = getattr(self._state, "pending_session", None)
+        if session is None:
+            return
+        self._state.pending_session = None
+        with suppress(Exception):
+            session.rollback() if failed else session.commit()
+        session.close()
+
+    @contextmanager
+    def unit_of_work(self, session: Session | None = None) -> Iterator[Session]:
+        pending: Session | None = getattr(self._state, "pending_session", None)
+        if session is None and pending is not None:
+            self._state.pending_session = None
+            session = pending
+        with super().unit_of_work(session) as s:
+            yield s
+
+
+def get_db(request: Request) -> RequestDatabase:
+    return RequestDatabase(request.app.state.db, request)
 
 
 async def read_form(request: Request) -> FormData:
@@ -29,5 +64,5 @@ async def read_form(request: Request) -> FormData:
     return await request.form()
 
 
-Db = Annotated[Database, Depends(get_db)]
+Db = Annotated[RequestDatabase, Depends(get_db)]
 FormBody = Annotated[FormData, Depends(read_form)]

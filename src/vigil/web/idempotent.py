@@ -29,8 +29,9 @@ def run(
     """Execute `work(session)` in one unit of work and answer with its JSON result."""
     if key is None:
         with db.unit_of_work() as session:
-            body = jsonable_encoder(work(session))
-        return JSONResponse(body, status_code=status_code)
+            result = work(session)
+        # Serialised after commit: the transaction is not held open while the answer is built.
+        return JSONResponse(jsonable_encoder(result), status_code=status_code)
     key = idempotency.validate_key(key)
     full_scope = f"{actor.user_id}:{scope}"
     fingerprint = idempotency.request_fingerprint(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import String, insert, select, text, update
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.core.db import Base
@@ -42,15 +42,19 @@ def next_number(session: Session, prefix: str, width: int = 6) -> str:
     return f"{prefix}-{value:0{width}d}"
 
 
+#: Sequences this process has seen exist, so a create costs one round trip for its number.
+_known: set[str] = set()
+
+
 def _next_from_sequence(session: Session, prefix: str) -> int:
     name = sequence_name(prefix)
-    try:
-        with session.begin_nested():  # a missing sequence must not abort the caller's transaction
-            return int(session.execute(text(f"SELECT nextval('{name}')")).scalar_one())
-    except ProgrammingError:
+    if name not in _known:
         # Sequences are created by migrations; this covers a prefix that has none yet.
-        session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name}"))
-        return int(session.execute(text(f"SELECT nextval('{name}')")).scalar_one())
+        if session.scalar(text(f"SELECT to_regclass('{name}')")) is None:
+            session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name}"))
+        else:
+            _known.add(name)  # only once committed elsewhere is it known to exist for every session
+    return int(session.execute(text(f"SELECT nextval('{name}')")).scalar_one())
 
 
 def _next_from_counter(session: Session, prefix: str) -> int:

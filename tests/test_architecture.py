@@ -37,3 +37,11 @@ def test_import_layers_hold() -> None:
         [str(lint), "--no-logo", "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_operation_ids_are_readable_and_unique() -> None:
+    schema = create_app(Database("sqlite://")).openapi()
+    ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    assert {"acknowledge_incident", "list_incidents", "create_token", "get_readiness"} <= set(ids)
+    assert all("api_v1" not in i and "__" not in i for i in ids), ids

@@ -35,6 +35,8 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         dependencies=[Depends(edge.reject_control_characters)],
+        # Readable operation ids for generated clients: `acknowledge_incident`, not `..._ref_acknowledge_post`.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.db = db or Database(settings.database_url)
     app.state.settings = settings

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["identity"], responses=ERRORS)
 
 
 @router.get("/me", response_model=UserRead)
-def me(db: Db, actor: ApiActor) -> UserRead:
+def get_me(db: Db, actor: ApiActor) -> UserRead:
     with db.unit_of_work() as session:
         return UserRead.model_validate(service.load_user(session, actor.user_id))  # type: ignore[arg-type]
 

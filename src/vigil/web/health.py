@@ -13,13 +13,13 @@ router = APIRouter(prefix="/api/v1/health", tags=["health"])
 
 
 @router.get("")
-def health() -> dict[str, str]:
+def get_health() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
 @router.get("/ready", responses={503: {"description": "Not ready"}})
-def ready(db: Db) -> JSONResponse:
+def get_readiness(db: Db) -> JSONResponse:
     """The database answers and its schema is at the latest migration."""
     try:
         with db.unit_of_work() as session:

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?=
 PORT   ?=
 
-.PHONY: run demo test fuzz lint typecheck migrate install dev bench clean
+.PHONY: run demo test fuzz lint typecheck migrate install dev bench bench-load bench-compare clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vigil needs Python >= 3.11"'
@@ -50,6 +50,19 @@ fuzz: dev
 
 bench: dev
 	$(BIN)/python -m bench.run
+
+# Benchmarks at depth (docs/benchmarks.md, "How to run"): fill a fresh database, then compare with the
+# reference app. Small defaults; the big runs set BENCH_URL and BENCH_INCIDENTS explicitly.
+BENCH_URL       ?= sqlite:////tmp/vigil_bench_small.db
+BENCH_INCIDENTS ?= 2000
+BENCH_AUDIT_KEY ?= /tmp/vigil-bench-audit.key
+BENCH_ARGS      ?= --rounds 1 --seconds 5
+
+bench-load: dev
+	VIGIL_AUDIT_KEY_FILE=$(BENCH_AUDIT_KEY) $(BIN)/python -m bench.loader --url $(BENCH_URL) --incidents $(BENCH_INCIDENTS)
+
+bench-compare: dev
+	VIGIL_AUDIT_KEY_FILE=$(BENCH_AUDIT_KEY) $(BIN)/python -m bench.compare --url $(BENCH_URL) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,8 +1,7 @@
-"""Benchmarks: incident create throughput and list latency at depth, on SQLite (and PostgreSQL if set).
+"""Benchmarks: incident create throughput and list latency at depth, on SQLite (and PostgreSQL if set)."""
 
-Run with `make bench`; figures are written to docs/benchmarks.md. Set VIGIL_BENCH_DATABASE_URL to a
-PostgreSQL database (it is wiped) to measure PostgreSQL too. VIGIL_BENCH_ROWS sets the table size.
-"""
+# Run with `make bench`; figures are written to the top of docs/benchmarks.md. Set VIGIL_BENCH_DATABASE_URL to a
+# PostgreSQL database (it is wiped) to measure PostgreSQL too. VIGIL_BENCH_ROWS sets the table size.
 
 from __future__ import annotations
 
@@ -132,8 +131,18 @@ def main() -> None:
     ]
     for key in next(iter(results.values())):
         lines.append(f"| {key} | " + " | ".join(f"{r[key]:.1f}" for r in results.values()) + " |")
-    OUT.write_text("\n".join(lines) + "\n")
+    OUT.write_text(_replace_section(OUT.read_text() if OUT.exists() else "", "\n".join(lines)))
     print("\n".join(lines))
+
+
+#: The part of docs/benchmarks.md this script rewrites; everything after it (how to run, figures at
+#: depth from bench.loader and bench.compare) is kept.
+END_MARK = "<!-- end of make bench output -->"
+
+
+def _replace_section(doc: str, section: str) -> str:
+    rest = doc.split(END_MARK, 1)[1] if END_MARK in doc else ""
+    return section + "\n\n" + END_MARK + rest if rest else section + "\n\n" + END_MARK + "\n"
 
 
 if __name__ == "__main__":

@@ -51,3 +51,18 @@ def test_no_input_breaks_the_query_syntax(session: Session, admin: Actor, q: str
 def test_only_words_reach_the_engines() -> None:
     assert search.words('Time-outs: "a" & b*') == ["time", "outs", "a", "b"]
     assert len(search.words(" ".join(["w"] * 50))) == search.MAX_WORDS
+
+
+@pytest.mark.parametrize("probe", [0, 1, 1000])
+def test_rare_and_common_words_give_the_same_answers(
+    session: Session, admin: Actor, monkeypatch: pytest.MonkeyPatch, probe: int
+) -> None:
+    """PostgreSQL answers a rare word from the ids its index probe found, a common one with the text
+    condition: whichever path a query takes, the answer is the same."""
+    monkeypatch.setattr(search, "PROBE", probe)
+    for i in range(3):
+        make_incident(session, admin, title=f"Disk pressure on node {i}")
+    make_incident(session, admin, title="Unrelated printer")
+    assert _found(session, admin, "pressure") == {f"Disk pressure on node {i}" for i in range(3)}
+    assert _found(session, admin, "pressure node 2") == {"Disk pressure on node 2"}
+    assert _found(session, admin, "absentword") == set()

@@ -38,7 +38,10 @@ class Incident(UUIDPk, Base):
     __tablename__ = "incident"
     __table_args__ = (
         Index("ix_incident_created", "created_at", "id"),
-        Index("ix_incident_status_priority", "status", "priority"),
+        # Queue filters read the newest rows of one status (and priority) straight off these indexes,
+        # instead of fetching every matching row and sorting it.
+        Index("ix_incident_status_priority", "status", "priority", "created_at", "id"),
+        Index("ix_incident_status_created", "status", "created_at", "id"),
     )
 
     number: Mapped[str] = mapped_column(String(20), unique=True)

@@ -294,8 +294,7 @@ def _conditions(session: Session, actor: Actor, f: IncidentFilter) -> list[Colum
         conds.append(Incident.created_at < f.created_before)
     if f.q:
         q = f.q.strip()
-        dialect = session.get_bind().dialect.name
-        conds.append(or_(Incident.number == q.upper(), search.matches(SEARCH, q, dialect)))
+        conds.append(or_(Incident.number == q.upper(), search.matches(session, SEARCH, q, Incident.id)))
     return conds
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from vigil import domains
 from vigil.auth.settings import AuthSettings, get_auth_settings
-from vigil.core import registry
+from vigil.core import audit, registry
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
 from vigil.version import __version__
@@ -23,12 +26,38 @@ STATIC = Path(__file__).parent / "web" / "static"
 
 
 def create_app(
-    db: Database | None = None, settings: Settings | None = None, *, auth_settings: AuthSettings | None = None
+    db: Database | None = None,
+    settings: Settings | None = None,
+    *,
+    auth_settings: AuthSettings | None = None,
+    background_sealer: bool | None = None,
 ) -> FastAPI:
-    """The app on `db`; settings default to the environment's (tests pass their own)."""
+    """The app on `db`; settings default to the environment's (tests pass their own).
+
+    `background_sealer` (default: when the app opens its own database, as `vigil serve --workers` does)
+    seals audit records in a thread while the app runs, instead of after each write in the request.
+    """
     settings = settings or get_settings()
     domains.load()
+    database = db or Database(settings.database_url)
+    sealer = (
+        audit.BackgroundSealer(database)
+        if (background_sealer is None and db is None) or background_sealer
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if sealer is not None:
+            sealer.start()
+        try:
+            yield
+        finally:
+            if sealer is not None:
+                await run_in_threadpool(sealer.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Vigil",
         version=__version__,
         description="Self-hosted ITIL 4 service management. Errors are RFC 9457 problem+json.",
@@ -38,7 +67,7 @@ def create_app(
         # Readable operation ids for generated clients: `acknowledge_incident`, not `..._ref_acknowledge_post`.
         generate_unique_id_function=lambda route: route.name,
     )
-    app.state.db = db or Database(settings.database_url)
+    app.state.db = database
     app.state.settings = settings
     app.state.auth_settings = auth_settings or get_auth_settings()
     problems.install(app, render_error)

@@ -106,7 +106,7 @@ def serve(
     # VIGIL_TRUSTED_PROXIES, so a local client cannot spoof its address with X-Forwarded-For.
     options = {"host": host, "port": port, "log_level": settings.log_level, "proxy_headers": False}
     if workers == 1:
-        uvicorn.run(create_app(get_db(url)), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(get_db(url), background_sealer=True), **options)  # type: ignore[arg-type]
         return
     # Several processes import the app by name; each reads the database URL from the environment.
     os.environ["VIGIL_DATABASE_URL"] = url

@@ -122,3 +122,22 @@ def test_one_sealer_at_a_time_on_postgresql(tmp_path: Path) -> None:
 
 def _system() -> Actor:
     return auth_service.system_actor()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_servers_background_sealer_keeps_sealing_off_the_request(backend: str, tmp_path: Path) -> None:
+    with seeded(backend, tmp_path, incidents=1) as (_, db):
+        sealer = audit.BackgroundSealer(
+            db, interval=3600
+        )  # idle: only its stop() seals, for a determinate test
+        sealer.start()
+        try:
+            with db.unit_of_work() as s:
+                entry = audit.record(s, _system(), action="test.bg", object_type="t", object_id=1)
+            with db.unit_of_work() as s:
+                assert s.get(AuditRecord, entry.id).seq is None  # type: ignore[union-attr]  # the writer did not wait
+        finally:
+            sealer.stop()
+        with db.unit_of_work() as s:
+            assert s.get(AuditRecord, entry.id).seq is not None  # type: ignore[union-attr]
+        assert check(db)[1] is None

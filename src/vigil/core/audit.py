@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -217,7 +218,15 @@ def _genuine(entry: AuditRecord) -> bool:
 
 def seal_soon(db: Any) -> None:
     """After a writer commits: seal what is pending in a short transaction of its own, unless another
-    sealer is at it. Never fails the request that wrote: the worker seals whatever is left."""
+    sealer is at it, or a background sealer serves this database (a server's: then the request does not
+    wait for it). Never fails the request that wrote: the worker seals whatever is left."""
+    if getattr(db, "background_sealer", None) is not None:
+        return
+    seal_pending(db)
+
+
+def seal_pending(db: Any) -> None:
+    """Seal everything pending (bounded), in transactions of their own; errors are logged, not raised."""
     try:
         for _ in range(100):  # bounded: a backlog beyond this is the worker's
             with db.unit_of_work() as session:
@@ -225,6 +234,30 @@ def seal_soon(db: Any) -> None:
                     return
     except Exception as exc:  # the records stay pending; `vigil worker` seals them on its next poll
         log.warning("audit sealing deferred: %s", type(exc).__name__)
+
+
+class BackgroundSealer:
+    """A server process's sealer: seals every `interval` seconds in a thread, so writers never wait for
+    sealing (one per process; across processes the advisory lock keeps one sealer at a time)."""
+
+    def __init__(self, db: Any, interval: float = 0.5) -> None:
+        self.db, self.interval = db, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="vigil-audit-sealer", daemon=True)
+
+    def start(self) -> None:
+        self.db.background_sealer = self
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.db.background_sealer = None
+        seal_pending(self.db)  # what the last requests wrote
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            seal_pending(self.db)
 
 
 def unsealed(session: Session) -> tuple[int, datetime | None]:

@@ -53,13 +53,14 @@ def test_only_words_reach_the_engines() -> None:
     assert len(search.words(" ".join(["w"] * 50))) == search.MAX_WORDS
 
 
-@pytest.mark.parametrize("probe", [0, 1, 1000])
+@pytest.mark.parametrize(("probe", "dense"), [(0, 10), (1, 10), (1000, 10), (1000, 1)])
 def test_rare_and_common_words_give_the_same_answers(
-    session: Session, admin: Actor, monkeypatch: pytest.MonkeyPatch, probe: int
+    session: Session, admin: Actor, monkeypatch: pytest.MonkeyPatch, probe: int, dense: int
 ) -> None:
     """PostgreSQL answers a rare word from the ids its index probe found, a common one with the text
     condition: whichever path a query takes, the answer is the same."""
     monkeypatch.setattr(search, "PROBE", probe)
+    monkeypatch.setattr(search, "DENSE", dense)
     for i in range(3):
         make_incident(session, admin, title=f"Disk pressure on node {i}")
     make_incident(session, admin, title="Unrelated printer")

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, false, literal_column, select, table, text
+from sqlalchemy import ColumnElement, bindparam, false, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -30,6 +30,8 @@ class FullText:
 
     table: str
     columns: tuple[str, ...]
+    #: The column lists are usually sorted by (newest first): how dense a word is is judged there.
+    recent_column: str = "created_at"
 
     @property
     def fts_table(self) -> str:
@@ -51,16 +53,18 @@ def words(query: str) -> list[str]:
 
 #: On PostgreSQL a query matching at most this many rows is answered from their ids (see `matches`).
 PROBE = 1000
+#: A word found in at least DENSE of the RECENT newest rows is common: no probe is needed.
+RECENT, DENSE = 200, 10
 
 
 def matches(session: Session, spec: FullText, query: str, id_column: Any) -> ColumnElement[bool]:
     """The SQL condition "this row contains every word of `query` (as a word prefix)".
 
     PostgreSQL cannot estimate how many rows a word matches, so for a rare word it would walk the newest
-    rows one by one, evaluating the text of every row (seconds at a million rows). A probe through the GIN
-    index therefore asks first: when at most PROBE rows match, the condition is their ids (a few index
-    lookups and a small sort); otherwise the word is common, the newest rows match densely, and the plain
-    text condition is the fast plan.
+    rows one by one, evaluating the text of every row (seconds at a million rows). So Vigil looks first:
+    a word dense among the newest rows is common, and the plain text condition is the fast plan (the
+    newest rows match quickly). Otherwise a probe through the GIN index collects the matching ids; when
+    there are at most PROBE, the condition is those ids (a few index lookups and a small sort).
     """
     found = words(query)
     if not found:
@@ -81,7 +85,15 @@ def matches(session: Session, spec: FullText, query: str, id_column: Any) -> Col
 
 
 def _probe(session: Session, spec: FullText, condition: Any) -> list[Any] | None:
-    """The ids of the matching rows when there are at most PROBE of them, else None (through the index)."""
+    """The ids of the matching rows when there are few of them (through the index), else None."""
+    cols = ", ".join(spec.columns)
+    recent = select(func.count()).select_from(
+        text(
+            f"(SELECT {cols} FROM {spec.table} ORDER BY {spec.recent_column} DESC LIMIT {RECENT}) AS {spec.table}"
+        )
+    )
+    if (session.scalar(recent.where(condition)) or 0) >= DENSE:
+        return None
     session.execute(text("SET LOCAL enable_seqscan = off"))  # only the GIN index answers a probe
     try:
         stmt: Any = select(literal_column(f"{spec.table}.id")).select_from(table(spec.table)).where(condition)

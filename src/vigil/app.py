@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vigil import domains
 from vigil.auth.settings import AuthSettings, get_auth_settings
-from vigil.core import audit, registry
+from vigil.core import auditseal, registry
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
 from vigil.version import __version__
@@ -41,7 +41,7 @@ def create_app(
     domains.load()
     database = db or Database(settings.database_url)
     sealer = (
-        audit.BackgroundSealer(database)
+        auditseal.BackgroundSealer(database)
         if (background_sealer is None and db is None) or background_sealer
         else None
     )

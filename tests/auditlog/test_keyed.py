@@ -14,7 +14,7 @@ from tests.auditlog.conftest import chain_ids, check, execute, keyed_hash, make_
 from tests.dbutil import BACKENDS
 from tests.factories.incidents import make_incident
 from vigil import migrate
-from vigil.core import audit, auditanchor, auditkey
+from vigil.core import audit, auditanchor, auditkey, auditseal
 from vigil.core.actor import Actor
 from vigil.core.audit import AuditChainHead, AuditRecord
 from vigil.core.db import Database
@@ -176,7 +176,7 @@ def test_an_anchor_survives_key_rotation_and_later_records(
 )
 def test_a_tampered_anchor_is_refused(session: Session, admin: Actor, field: str, value: object) -> None:
     audit.record(session, admin, action="test.anchor", object_type="test", object_id=1)
-    audit.seal(session)
+    auditseal.seal(session)
     taken, _ = auditanchor.take(session)
     assert taken is not None
     data = json.loads(taken.to_json())

@@ -14,7 +14,7 @@ from tests.conftest import Clock
 from tests.dbutil import BACKENDS, PG_URL
 from vigil.auditlog import service
 from vigil.auth import service as auth_service
-from vigil.core import audit
+from vigil.core import audit, auditseal
 from vigil.core.actor import Actor
 from vigil.core.audit import AuditChainHead, AuditRecord
 from vigil.core.db import Database
@@ -27,17 +27,17 @@ def _head(session: Session) -> tuple[int, str]:
 
 
 def test_writers_leave_the_head_alone_and_the_sealer_chains_in_order(session: Session, admin: Actor) -> None:
-    audit.seal(session)  # the administrator's own creation
+    auditseal.seal(session)  # the administrator's own creation
     before = _head(session)
     entries = [
         audit.record(session, admin, action="test.write", object_type="t", object_id=i) for i in range(3)
     ]
     session.flush()
     assert _head(session) == before and all(e.seq is None and e.hash is None for e in entries)
-    assert audit.seal(session) == 3
+    assert auditseal.seal(session) == 3
     assert [e.seq for e in entries] == [before[0] + 1, before[0] + 2, before[0] + 3]
     assert _head(session) == (before[0] + 3, entries[-1].hash)
-    assert audit.seal(session) == 0
+    assert auditseal.seal(session) == 0
     assert audit.verify(session)[1] is None
 
 
@@ -113,11 +113,11 @@ def test_one_sealer_at_a_time_on_postgresql(tmp_path: Path) -> None:
             audit.record(s, _system(), action="test.race", object_type="t", object_id=1)
             s.info.pop(audit.AFTER_COMMIT)
         with db.unit_of_work() as first:
-            first.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.SEAL_LOCK})
+            first.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": auditseal.SEAL_LOCK})
             with db.unit_of_work() as second:
-                assert audit.seal(second) == 0  # does not wait: the lock holder seals
+                assert auditseal.seal(second) == 0  # does not wait: the lock holder seals
         with db.unit_of_work() as s:
-            assert audit.seal(s) == 1
+            assert auditseal.seal(s) == 1
 
 
 def _system() -> Actor:
@@ -127,7 +127,7 @@ def _system() -> Actor:
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_servers_background_sealer_keeps_sealing_off_the_request(backend: str, tmp_path: Path) -> None:
     with seeded(backend, tmp_path, incidents=1) as (_, db):
-        sealer = audit.BackgroundSealer(
+        sealer = auditseal.BackgroundSealer(
             db, interval=3600
         )  # idle: only its stop() seals, for a determinate test
         sealer.start()

@@ -18,7 +18,7 @@ from tests.factories.incidents import make_incident
 from vigil.auditlog import service
 from vigil.auditlog.schemas import AuditFilter
 from vigil.auth.roles import Role
-from vigil.core import audit
+from vigil.core import auditseal
 from vigil.core.actor import Actor, Channel
 from vigil.core.audit import AuditRecord
 from vigil.core.errors import Forbidden, Invalid
@@ -101,7 +101,7 @@ def test_time_range_naive_is_utc(session: Session, admin: Actor, trail: dict[str
 def test_keyset_pages_are_complete_and_stable(session: Session, admin: Actor) -> None:
     for i in range(7):
         make_incident(session, admin, title=f"Printer {i}")
-    audit.seal(session)
+    auditseal.seal(session)
     everything = [r.seq for r in find(session, admin, action="incident.create")]
     seen: list[int] = []
     filters = AuditFilter(action="incident.create", limit=3)
@@ -136,7 +136,7 @@ def test_export_csv(session: Session, admin: Actor, monkeypatch: pytest.MonkeyPa
     agent = dataclasses.replace(make_admin(session, name="=HYPERLINK(evil)"), request_id="+cmd|calc")
     for i in range(4):
         make_incident(session, agent, title=f"-{i} Zürich")
-    audit.seal(session)
+    auditseal.seal(session)
     lines = list(service.export_csv(session=session, actor=admin, filters=AuditFilter(action="incident.")))
     rows = list(csv.reader(io.StringIO("".join(lines))))
     assert rows[0] == list(service.CSV_COLUMNS) and len(rows) == 5 == len(lines)
@@ -162,6 +162,6 @@ def test_only_admins_read_export_and_verify(session: Session, admin: Actor, role
 def test_verify(session: Session, admin: Actor) -> None:
     make_incident(session, admin)
     assert service.verify(session=session, actor=admin).unsealed > 0  # written, not chained yet
-    audit.seal(session)
+    auditseal.seal(session)
     result = service.verify(session=session, actor=admin)
     assert result.ok and result.problem is None and result.checked == len(find(session, admin, limit=500))

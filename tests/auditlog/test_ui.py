@@ -19,7 +19,7 @@ from tests.auditlog.conftest import build_app
 from tests.factories.auth import WebClient, login_as, make_user
 from tests.factories.incidents import make_incident
 from vigil.auth.roles import Role
-from vigil.core import audit
+from vigil.core import auditseal
 from vigil.core.actor import Actor
 from vigil.core.db import Database
 
@@ -33,7 +33,7 @@ BANNER = re.compile(r'<p class="banner (notice|error)" role="(?:status|alert)">(
 def app(db: Database, session: Session, admin: Actor) -> FastAPI:
     for i in range(3):
         make_incident(session, admin, title=f"VPN drops {i}")
-    audit.seal(session)  # written inside the test's own unit of work: chain them before the pages look
+    auditseal.seal(session)  # written inside the test's own unit of work: chain them before the pages look
     return build_app(db)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from vigil.auditlog import policy
 from vigil.auditlog.schemas import AnchorRead, AuditFilter, AuditRecordRead, ChainProblemRead, VerifyResult
-from vigil.core import audit, auditanchor, clock, pagination
+from vigil.core import audit, auditanchor, auditseal, clock, pagination
 from vigil.core.actor import Actor
 from vigil.core.audit import AuditRecord, ChainProblem
 from vigil.core.config import get_settings
@@ -169,7 +169,7 @@ def _csv_lines(session: Session, conds: list[ColumnElement[bool]]) -> Iterator[s
 
 def _result(session: Session, checked: int, problem: ChainProblem | None) -> VerifyResult:
     """The walk's outcome plus the sealer's backlog; a backlog older than the bound is a problem too."""
-    count, oldest = audit.unsealed(session)
+    count, oldest = auditseal.unsealed(session)
     age = (clock.now() - oldest).total_seconds() if oldest is not None else None
     if problem is None and age is not None and age > get_settings().audit_seal_max_seconds:
         problem = ChainProblem(

@@ -12,4 +12,5 @@ DOMAIN = Domain(
         "vigil.core.links",
     ),
     jobs=("vigil.core.idempotency", "vigil.core.jobs.upkeep"),
+    hooks=("vigil.core.auditseal",),
 )

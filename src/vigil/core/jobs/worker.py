@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from vigil.core import audit
+from vigil.core import auditseal
 from vigil.core.db import Database
 from vigil.core.jobs import queue
 from vigil.core.jobs.models import Job
@@ -75,7 +75,7 @@ def renew_lease(lease: timedelta | None = None) -> bool:
 def run_pending(db: Database, *, worker: str | None = None, batch: int = 10) -> int:
     """Enqueue due periodic tasks, then run every due job once; return how many jobs ran (succeeded or not)."""
     worker = worker or worker_id()
-    audit.seal_pending(db)  # whatever writers left unsealed (a crash between commit and sealing)
+    auditseal.seal_pending(db)  # whatever writers left unsealed (a crash between commit and sealing)
     with db.unit_of_work() as session:
         queue.due_periodic(session)
     ran = 0

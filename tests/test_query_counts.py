@@ -167,3 +167,35 @@ def test_a_request_is_one_transaction(backend: str, tmp_path: Path) -> None:
                 assert len(begins) == 2  # the request, then sealing its audit record
         finally:
             db.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_create_reads_the_caller_once(backend: str, tmp_path: Path) -> None:
+    """The caller's user, loaded with the token, is the requester a create defaults to: it is taken from
+    the session, not read again; lookups repeated on every create come from the per-process cache."""
+    with fresh_database(backend, tmp_path) as url:
+        migrate.upgrade(url)
+        db = Database(url)
+        statements: list[str] = []
+        event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda _c, _cur, sql, *_: statements.append(" ".join(sql.split())),
+        )
+        try:
+            with db.unit_of_work() as s:
+                made = auth_service.ensure_first_admin(s, "admin@vigil.example", None, generate=False)
+                assert made is not None
+                token = api_token(s, made[0].id, "admin")
+            with TestClient(create_app(db, background_sealer=False)) as client:
+                client.headers["Authorization"] = f"Bearer {token}"
+                for n in range(2):
+                    statements.clear()
+                    made_one = client.post(
+                        "/api/v1/incidents", json={"title": f"Disk {n}", "category": "Database"}
+                    )
+                    assert made_one.status_code == 201, made_one.text
+                request = [s for s in statements if "audit_chain_head" not in s and "advisory" not in s]
+                assert sum(s.startswith("SELECT") and "user_account" in s for s in request) == 1, request
+        finally:
+            db.dispose()

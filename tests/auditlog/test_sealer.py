@@ -6,16 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tests.auditlog.conftest import check, execute, seeded
 from tests.conftest import Clock
 from tests.dbutil import BACKENDS, PG_URL
+from tests.factories.auth import api_token
+from vigil.app import create_app
 from vigil.auditlog import service
 from vigil.auth import service as auth_service
 from vigil.core import audit, auditseal
-from vigil.core.actor import Actor
+from vigil.core.actor import Actor, Channel
 from vigil.core.audit import AuditChainHead, AuditRecord
 from vigil.core.db import Database
 from vigil.core.jobs import worker
@@ -141,3 +144,30 @@ def test_a_servers_background_sealer_keeps_sealing_off_the_request(backend: str,
         with db.unit_of_work() as s:
             assert s.get(AuditRecord, entry.id).seq is not None  # type: ignore[union-attr]
         assert check(db)[1] is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_api_write_leaves_sealing_to_the_servers_background_sealer(backend: str, tmp_path: Path) -> None:
+    """Through HTTP: the request's own database view must see the server's sealer, or each write would
+    seal inline (five more statements) before its response goes out."""
+    with seeded(backend, tmp_path, incidents=0) as (_, db):
+        with db.unit_of_work() as s:
+            token = api_token(s, auth_service.operator_actor(s, Channel.CLI, None).user_id)
+        sealer = auditseal.BackgroundSealer(db, interval=3600)  # idle until stop()
+        sealer.start()
+        try:
+            with TestClient(create_app(db, background_sealer=False)) as client:
+                answer = client.post(
+                    "/api/v1/incidents",
+                    json={"title": "Disk full", "impact": "low", "urgency": "low"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert answer.status_code == 201, answer.text
+            with db.unit_of_work() as s:
+                pending = s.scalars(select(AuditRecord).where(AuditRecord.seq.is_(None))).all()
+                assert [e.action for e in pending] == ["incident.create"]
+        finally:
+            sealer.stop()
+        assert check(db)[1] is None
+        with db.unit_of_work() as s:
+            assert auditseal.unsealed(s)[0] == 0  # stop() sealed what the request wrote

@@ -28,6 +28,9 @@ class RequestDatabase(Database):
 
     def __init__(self, db: Database, request: Request) -> None:  # shares the app's engine and sessions
         self.engine, self.sessions, self._state = db.engine, db.sessions, request.state
+        # After-commit hooks see this object: a server's background sealer must be visible here too, or
+        # every write would seal inline before its response goes out.
+        self.background_sealer = getattr(db, "background_sealer", None)
 
     def begin_request(self) -> Session:
         """Open the request's transaction (for authentication); the first unit of work takes it over."""

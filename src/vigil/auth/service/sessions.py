@@ -267,8 +267,8 @@ def authenticate(
     found = session.scalars(
         select(UserSession)
         .where(UserSession.token_hash == credentials.digest(raw))
-        .options(joinedload(UserSession.user).selectinload(User.teams))
-    ).one_or_none()
+        .options(joinedload(UserSession.user).joinedload(User.teams))  # one query: session, user, teams
+    ).unique().one_or_none()
     now = clock.now()
     if found is None or found.expires_at <= now or not found.user.active:
         return None

@@ -96,8 +96,8 @@ def authenticate(session: Session, raw: str, request_id: str | None = None) -> A
     token = session.scalars(
         select(ApiToken)
         .where(ApiToken.token_hash == credentials.digest(raw))
-        .options(joinedload(ApiToken.user).selectinload(User.teams))
-    ).one_or_none()
+        .options(joinedload(ApiToken.user).joinedload(User.teams))  # one query: token, user, teams
+    ).unique().one_or_none()
     now = clock.now()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
@@ -105,4 +105,7 @@ def authenticate(session: Session, raw: str, request_id: str | None = None) -> A
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now  # throttled: one write a minute, not one a request
+    # The session's identity map holds objects weakly: keep the caller's user alive for the request so
+    # services asking for it (a requester defaulting to the caller) find it there instead of re-reading it.
+    session.info["actor_user"] = token.user
     return actor_for(token.user, Channel.API, request_id, scopes=frozenset(token.scopes))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigil.core import audit
+from vigil.core import audit, cache
 from vigil.core.actor import Actor
 from vigil.core.errors import Conflict, Invalid, NotFound
 from vigil.incidents import policy
@@ -22,14 +22,16 @@ def names(session: Session) -> list[str]:
     return list(session.scalars(stmt))
 
 
+#: Active category names, per process: every create checks its category against them (core/cache.py).
+_ACTIVE = cache.Cached(lambda session: frozenset(names(session)))
+
+
 def require_active(session: Session, name: str) -> str:
-    """`name` if it is an active category, else Invalid listing the choices."""
-    found = session.get(IncidentCategory, name)
-    if found is None or not found.active:
-        raise Invalid(
-            f"unknown category {name!r}; choose one of: {', '.join(names(session))}", field="category"
-        )
-    return found.name
+    """`name` if it is an active category, else Invalid listing the choices. A hit comes from the
+    per-process cache; a miss is checked against the database before it is refused."""
+    if name in _ACTIVE.get(session) or name in _ACTIVE.get(session, fresh=True):
+        return name
+    raise Invalid(f"unknown category {name!r}; choose one of: {', '.join(names(session))}", field="category")
 
 
 def list_all(*, session: Session, actor: Actor) -> list[IncidentCategory]:
@@ -45,6 +47,7 @@ def add(*, session: Session, actor: Actor, name: str) -> IncidentCategory:
     category = IncidentCategory(name=name, active=True, position=position)
     session.add(category)
     session.flush()
+    _ACTIVE.invalidate_after_commit(session)
     audit.record(
         session,
         actor,
@@ -73,4 +76,5 @@ def set_active(*, session: Session, actor: Actor, name: str, active: bool) -> In
         )
         category.active = active
         session.flush()
+        _ACTIVE.invalidate_after_commit(session)
     return category

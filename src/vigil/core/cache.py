@@ -10,8 +10,8 @@ added elsewhere is not rejected).
 from __future__ import annotations
 
 import threading
-import weakref
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 

@@ -264,11 +264,15 @@ def authenticate(
     session: Session, raw: str, request_id: str | None = None
 ) -> tuple[Actor, UserSession] | None:
     """The actor behind a session cookie, or None when it is unknown, expired or its user is inactive."""
-    found = session.scalars(
-        select(UserSession)
-        .where(UserSession.token_hash == credentials.digest(raw))
-        .options(joinedload(UserSession.user).joinedload(User.teams))  # one query: session, user, teams
-    ).unique().one_or_none()
+    found = (
+        session.scalars(
+            select(UserSession)
+            .where(UserSession.token_hash == credentials.digest(raw))
+            .options(joinedload(UserSession.user).joinedload(User.teams))  # one query: session, user, teams
+        )
+        .unique()
+        .one_or_none()
+    )
     now = clock.now()
     if found is None or found.expires_at <= now or not found.user.active:
         return None

@@ -93,11 +93,15 @@ def authenticate(session: Session, raw: str, request_id: str | None = None) -> A
     """The actor behind a bearer token, or None when unknown, revoked, expired or its user is inactive."""
     if not raw.startswith(credentials.TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = session.scalars(
-        select(ApiToken)
-        .where(ApiToken.token_hash == credentials.digest(raw))
-        .options(joinedload(ApiToken.user).joinedload(User.teams))  # one query: token, user, teams
-    ).unique().one_or_none()
+    token = (
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.token_hash == credentials.digest(raw))
+            .options(joinedload(ApiToken.user).joinedload(User.teams))  # one query: token, user, teams
+        )
+        .unique()
+        .one_or_none()
+    )
     now = clock.now()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -86,48 +86,53 @@ def _serialise_writers(engine: Engine) -> None:
     idle; a lock held from BEGIN to COMMIT/ROLLBACK hands the slot straight to the next thread. Other
     processes on the same file still wait through the busy handler.
     """
-    lock = threading.Lock()
-    dialect = engine.dialect
-    commit, rollback = dialect.do_commit, dialect.do_rollback
+    slot = _WriterSlot(engine.dialect.do_commit, engine.dialect.do_rollback)
+    event.listen(engine, "begin", slot.begin)
+    event.listen(engine, "close", slot.closed)  # a connection closed mid-transaction
+    engine.dialect.do_commit = slot.commit  # type: ignore[method-assign,assignment]
+    engine.dialect.do_rollback = slot.rollback  # type: ignore[method-assign,assignment]
 
-    def release(dbapi_conn: Any) -> None:
+
+class _WriterSlot:
+    KEY = "vigil_writer_slot"
+
+    def __init__(self, commit: Callable[[Any], None], rollback: Callable[[Any], None]) -> None:
+        self._lock = threading.Lock()
+        self._commit, self._rollback = commit, rollback
+
+    def begin(self, conn: Any) -> None:
+        if not self._lock.acquire(timeout=SQLITE_WAIT_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+        conn.connection.info[self.KEY] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.release(conn.connection)
+            raise
+
+    def commit(self, dbapi_conn: Any) -> None:
+        try:
+            self._commit(dbapi_conn)
+        finally:
+            self.release(dbapi_conn)
+
+    def rollback(self, dbapi_conn: Any) -> None:  # also the pool's reset of a returned connection
+        try:
+            self._rollback(dbapi_conn)
+        finally:
+            self.release(dbapi_conn)
+
+    def release(self, dbapi_conn: Any) -> None:
         try:
             info = dbapi_conn.info
         except NotImplementedError:  # an ad-hoc connection of the dialect's first connect: never held
             return
-        if info.pop("vigil_writer_slot", False):
-            lock.release()
+        if info.pop(self.KEY, False):
+            self._lock.release()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        if not lock.acquire(timeout=SQLITE_WAIT_SECONDS):
-            raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
-        conn.connection.info["vigil_writer_slot"] = True
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            release(conn.connection)
-            raise
-
-    def do_commit(dbapi_conn: Any) -> None:
-        try:
-            commit(dbapi_conn)
-        finally:
-            release(dbapi_conn)
-
-    def do_rollback(dbapi_conn: Any) -> None:  # also the pool's reset of a returned connection
-        try:
-            rollback(dbapi_conn)
-        finally:
-            release(dbapi_conn)
-
-    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
-
-    @event.listens_for(engine, "close")
-    def _on_close(dbapi_conn: Any, _record: Any) -> None:  # a connection closed mid-transaction
-        if _record is not None and _record.info.pop("vigil_writer_slot", False):
-            lock.release()
+    def closed(self, _dbapi_conn: Any, record: Any) -> None:
+        if record is not None and record.info.pop(self.KEY, False):
+            self._lock.release()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

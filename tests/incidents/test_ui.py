@@ -296,3 +296,18 @@ def test_titles_and_notices_are_escaped(client: TestClient) -> None:
     assert "<b>bold</b>" not in client.get(f"/incidents/{number}").text
     forged = client.get(f"/incidents/{number}?notice=Your+password+expired").text
     assert "password" not in forged and "banner notice" not in forged
+
+
+def test_a_form_posted_from_a_stale_page_is_refused_with_the_fresh_page(
+    client: TestClient, db: Database
+) -> None:
+    """Two tabs: the second one's form carries the version its page showed; the change made meanwhile in
+    the first is kept and the second is told to look again."""
+    number = seed(db)
+    stale = re.search(r'name="version" value="(\d+)"', client.get(f"/incidents/{number}").text)
+    assert stale is not None
+    assert act(client, number, "acknowledge", version=stale.group(1)).status_code == 303  # first tab
+    r = act(client, number, "cancel", version=stale.group(1))  # second tab, same old page
+    assert r.status_code == 412
+    assert "has changed since you read it" in banners(r.text)[0]
+    assert status_of(r.text) == "in_progress" == status_of(client.get(f"/incidents/{number}").text)

@@ -6,10 +6,12 @@ from typing import Any
 
 
 class VigilError(Exception):
-    """Base class: `status` is the HTTP status the API answers with, `title` a short summary."""
+    """Base class: `status` is the HTTP status the API answers with, `title` a short summary, `type` the
+    problem type URI a client tells kinds of errors apart by (docs/api.md lists them)."""
 
     status = 400
     title = "Bad request"
+    type = "about:blank"
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -40,3 +42,27 @@ class Unauthorized(VigilError):
 class Conflict(VigilError):
     status = 409
     title = "Conflict"
+
+
+class StaleVersion(VigilError):
+    """The caller's copy is older than the record (optimistic concurrency: If-Match or `version`)."""
+
+    status = 412
+    title = "Precondition failed"
+    type = "urn:vigil:problem:stale-version"
+
+
+def check_version(what: str, current: int, expected: int | frozenset[int] | None) -> None:
+    """Refuse a change made from a stale read: `expected` is the version the caller last saw, or the
+    versions any of which it accepts (an If-Match list); None asks for no check. The problem carries the
+    current version, so the client can reload and retry."""
+    if expected is None:
+        return
+    accepted = expected if isinstance(expected, frozenset) else frozenset({expected})
+    if current not in accepted:
+        seen = " or ".join(str(v) for v in sorted(accepted)) or "none (a weak entity tag)"
+        raise StaleVersion(
+            f"{what} has changed since you read it: it is at version {current}, your copy is version "
+            f"{seen}; reload it and apply your change again",
+            version=current,
+        )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from vigil.auth.deps import ApiActor
@@ -25,12 +25,18 @@ from vigil.incidents.schemas import (
     IncidentUpdate,
     TimelineEntry,
 )
-from vigil.web import idempotent, problems
+from vigil.web import idempotent, problems, versions
 from vigil.web.deps import Db
+from vigil.web.versions import IfMatch
 
 ERRORS = problems.responses(404, 409, 422)
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERRORS)
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+#: A versioned incident in the answer: its ETag header is declared, and 412 for a stale If-Match.
+VERSIONED: dict[int | str, dict[str, Any]] = {
+    200: {"headers": versions.ETAG_HEADER},
+    **problems.responses(412),
+}
 
 
 @router.get("", response_model=IncidentPage)
@@ -55,22 +61,31 @@ def create_incident(db: Db, actor: ApiActor, data: IncidentCreate, key: IdemKey 
     )
 
 
-@router.get("/{ref}", response_model=IncidentRead)
-def get_incident(ref: str, db: Db, actor: ApiActor) -> IncidentRead:
+@router.get("/{ref}", response_model=IncidentRead, responses={200: {"headers": versions.ETAG_HEADER}})
+def get_incident(ref: str, db: Db, actor: ApiActor, response: Response) -> IncidentRead:
     with db.unit_of_work() as session:
-        return service.to_read(service.get(session=session, actor=actor, ref=ref), actor)
+        read = service.to_read(service.get(session=session, actor=actor, ref=ref), actor)
+    response.headers["ETag"] = versions.etag(read.version)
+    return read
 
 
-@router.patch("/{ref}", response_model=IncidentRead)
-def update_incident(ref: str, data: IncidentUpdate, db: Db, actor: ApiActor) -> IncidentRead:
+@router.patch("/{ref}", response_model=IncidentRead, responses=VERSIONED)
+def update_incident(
+    ref: str, data: IncidentUpdate, db: Db, actor: ApiActor, response: Response, if_match: IfMatch = None
+) -> IncidentRead:
+    expected = versions.expected_version(if_match, data.version)
     with db.unit_of_work() as session:
-        return service.to_read(service.update(session=session, actor=actor, ref=ref, data=data), actor)
+        incident = service.update(session=session, actor=actor, ref=ref, data=data, expected_version=expected)
+        read = service.to_read(incident, actor)
+    response.headers["ETag"] = versions.etag(read.version)
+    return read
 
 
-@router.post("/{ref}/resolve", response_model=IncidentRead)
+@router.post("/{ref}/resolve", response_model=IncidentRead, responses=VERSIONED)
 def resolve_incident(
-    ref: str, data: IncidentResolve, db: Db, actor: ApiActor, key: IdemKey = None
+    ref: str, data: IncidentResolve, db: Db, actor: ApiActor, key: IdemKey = None, if_match: IfMatch = None
 ) -> JSONResponse:
+    expected = versions.expected_version(if_match)
     return idempotent.run(
         db,
         actor,
@@ -78,14 +93,17 @@ def resolve_incident(
         scope=f"POST /incidents/{ref}/resolve",
         payload=data,
         status_code=200,
-        work=lambda s: service.to_read(service.resolve(session=s, actor=actor, ref=ref, data=data), actor),
+        work=lambda s: service.to_read(
+            service.resolve(session=s, actor=actor, ref=ref, data=data, expected_version=expected), actor
+        ),
     )
 
 
-@router.post("/{ref}/reopen", response_model=IncidentRead)
+@router.post("/{ref}/reopen", response_model=IncidentRead, responses=VERSIONED)
 def reopen_incident(
-    ref: str, data: IncidentReopen, db: Db, actor: ApiActor, key: IdemKey = None
+    ref: str, data: IncidentReopen, db: Db, actor: ApiActor, key: IdemKey = None, if_match: IfMatch = None
 ) -> JSONResponse:
+    expected = versions.expected_version(if_match)
     return idempotent.run(
         db,
         actor,
@@ -93,14 +111,23 @@ def reopen_incident(
         scope=f"POST /incidents/{ref}/reopen",
         payload=data,
         status_code=200,
-        work=lambda s: service.to_read(service.reopen(session=s, actor=actor, ref=ref, data=data), actor),
+        work=lambda s: service.to_read(
+            service.reopen(session=s, actor=actor, ref=ref, data=data, expected_version=expected), actor
+        ),
     )
 
 
 def _note_action(
-    db: Db, actor: ApiActor, ref: str, action: str, data: IncidentNote | None, key: str | None
+    db: Db,
+    actor: ApiActor,
+    ref: str,
+    action: str,
+    data: IncidentNote | None,
+    key: str | None,
+    if_match: str | None,
 ) -> JSONResponse:
     perform = service.NOTE_ACTIONS[action]
+    expected = versions.expected_version(if_match)
     return idempotent.run(
         db,
         actor,
@@ -108,43 +135,72 @@ def _note_action(
         scope=f"POST /incidents/{ref}/{action}",
         payload=data,
         status_code=200,
-        work=lambda s: service.to_read(perform(session=s, actor=actor, ref=ref, data=data), actor),
+        work=lambda s: service.to_read(
+            perform(session=s, actor=actor, ref=ref, data=data, expected_version=expected), actor
+        ),
     )
 
 
-@router.post("/{ref}/acknowledge", response_model=IncidentRead, summary="Acknowledge incident")
+@router.post(
+    "/{ref}/acknowledge", response_model=IncidentRead, responses=VERSIONED, summary="Acknowledge incident"
+)
 def acknowledge_incident(
-    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+    ref: str,
+    db: Db,
+    actor: ApiActor,
+    data: IncidentNote | None = None,
+    key: IdemKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
-    return _note_action(db, actor, ref, "acknowledge", data, key)
+    return _note_action(db, actor, ref, "acknowledge", data, key, if_match)
 
 
-@router.post("/{ref}/hold", response_model=IncidentRead, summary="Put incident on hold")
+@router.post("/{ref}/hold", response_model=IncidentRead, responses=VERSIONED, summary="Put incident on hold")
 def hold_incident(
-    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+    ref: str,
+    db: Db,
+    actor: ApiActor,
+    data: IncidentNote | None = None,
+    key: IdemKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
-    return _note_action(db, actor, ref, "hold", data, key)
+    return _note_action(db, actor, ref, "hold", data, key, if_match)
 
 
-@router.post("/{ref}/resume", response_model=IncidentRead, summary="Resume incident")
+@router.post("/{ref}/resume", response_model=IncidentRead, responses=VERSIONED, summary="Resume incident")
 def resume_incident(
-    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+    ref: str,
+    db: Db,
+    actor: ApiActor,
+    data: IncidentNote | None = None,
+    key: IdemKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
-    return _note_action(db, actor, ref, "resume", data, key)
+    return _note_action(db, actor, ref, "resume", data, key, if_match)
 
 
-@router.post("/{ref}/close", response_model=IncidentRead, summary="Close incident")
+@router.post("/{ref}/close", response_model=IncidentRead, responses=VERSIONED, summary="Close incident")
 def close_incident(
-    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+    ref: str,
+    db: Db,
+    actor: ApiActor,
+    data: IncidentNote | None = None,
+    key: IdemKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
-    return _note_action(db, actor, ref, "close", data, key)
+    return _note_action(db, actor, ref, "close", data, key, if_match)
 
 
-@router.post("/{ref}/cancel", response_model=IncidentRead, summary="Cancel incident")
+@router.post("/{ref}/cancel", response_model=IncidentRead, responses=VERSIONED, summary="Cancel incident")
 def cancel_incident(
-    ref: str, db: Db, actor: ApiActor, data: IncidentNote | None = None, key: IdemKey = None
+    ref: str,
+    db: Db,
+    actor: ApiActor,
+    data: IncidentNote | None = None,
+    key: IdemKey = None,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
-    return _note_action(db, actor, ref, "cancel", data, key)
+    return _note_action(db, actor, ref, "cancel", data, key, if_match)
 
 
 @router.post("/{ref}/comments", response_model=CommentRead, status_code=201)

@@ -82,6 +82,11 @@ class IncidentUpdate(_SeverityAlias):
     )
     resolution_code: ResolutionCode | None = None
     resolution_notes: LongText | None = None
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version this change was made from (as If-Match): a newer incident is a 412.",
+    )
 
 
 class IncidentResolve(BaseModel):

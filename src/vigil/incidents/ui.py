@@ -187,9 +187,12 @@ def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted
     if action not in POST_ACTIONS:
         return _detail(request, db, actor, ref, error=f"unknown action {action!r}", status_code=404)
     form = _form_dict(posted)
+    # The version the page showed: a change made meanwhile (another tab, another agent) is a 412.
+    seen = form.pop("version", None)
+    expected = int(seen) if isinstance(seen, str) and seen.isdigit() else None
     try:
         with db.unit_of_work() as session:
-            incident = _perform(session, actor, ref, action, form)
+            incident = _perform(session, actor, ref, action, form, expected)
             number = incident.number if incident is not None else ref
         return RedirectResponse(f"/incidents/{number}?notice={action}", status_code=303)
     except ValidationError as exc:
@@ -203,7 +206,9 @@ def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted
         )
 
 
-def _perform(session: Any, actor: WebActor, ref: str, action: str, form: dict[str, Any]) -> Any:
+def _perform(
+    session: Any, actor: WebActor, ref: str, action: str, form: dict[str, Any], expected: int | None
+) -> Any:
     if action == "comment":
         data = CommentCreate.model_validate(
             {"body": form.get("body", ""), "internal": form.get("internal") == "on"}
@@ -214,12 +219,10 @@ def _perform(session: Any, actor: WebActor, ref: str, action: str, form: dict[st
         update = IncidentUpdate.model_validate(
             {"assigned_to": form.get("assigned_to"), "assignment_group": form.get("assignment_group")}
         )
-        return service.update(session=session, actor=actor, ref=ref, data=update)
+        return service.update(session=session, actor=actor, ref=ref, data=update, expected_version=expected)
+    at = {"session": session, "actor": actor, "ref": ref, "expected_version": expected}
     if action == Action.RESOLVE:
-        return service.resolve(
-            session=session, actor=actor, ref=ref, data=IncidentResolve.model_validate(form)
-        )
+        return service.resolve(**at, data=IncidentResolve.model_validate(form))
     if action == Action.REOPEN:
-        return service.reopen(session=session, actor=actor, ref=ref, data=IncidentReopen.model_validate(form))
-    perform = service.NOTE_ACTIONS[action]
-    return perform(session=session, actor=actor, ref=ref, data=IncidentNote(note=form.get("note")))
+        return service.reopen(**at, data=IncidentReopen.model_validate(form))
+    return service.NOTE_ACTIONS[action](**at, data=IncidentNote(note=form.get("note")))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from vigil.core import idempotency
 from vigil.core.actor import Actor
 from vigil.core.db import Database
+from vigil.web import versions
 
 
 def run(
@@ -31,7 +32,8 @@ def run(
         with db.unit_of_work() as session:
             result = work(session)
         # Serialised after commit: the transaction is not held open while the answer is built.
-        return JSONResponse(jsonable_encoder(result), status_code=status_code)
+        body = jsonable_encoder(result)
+        return versions.with_etag(JSONResponse(body, status_code=status_code), body)
     key = idempotency.validate_key(key)
     full_scope = f"{actor.user_id}:{scope}"
     fingerprint = idempotency.request_fingerprint(
@@ -52,7 +54,8 @@ def run(
                     status_code=status_code,
                     body=body,
                 )
-            return JSONResponse(body, status_code=status_code, headers={"Idempotency-Key": key})
+            answer = JSONResponse(body, status_code=status_code, headers={"Idempotency-Key": key})
+            return versions.with_etag(answer, body)
         except IntegrityError:
             continue  # a concurrent request with the same key won; replay its response
     raise RuntimeError("idempotent request could not be settled")  # pragma: no cover
@@ -63,8 +66,9 @@ def _replay(db: Database, scope: str, key: str, fingerprint: str) -> JSONRespons
         found = idempotency.lookup(session, scope=scope, key=key, request_hash=fingerprint)
         if found is None:
             return None
-        return JSONResponse(
+        answer = JSONResponse(
             found.body,
             status_code=found.status_code,
             headers={"Idempotency-Key": key, "Idempotent-Replayed": "true"},
         )
+        return versions.with_etag(answer, found.body)

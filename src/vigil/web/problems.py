@@ -28,6 +28,7 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict",
+    412: "Precondition failed",
     422: "Invalid input",
 }
 
@@ -81,6 +82,8 @@ def _vigil(request: Request, exc: VigilError) -> Response:
     extra = dict(exc.extra)
     if exc.status == 422 and "field" in extra and "errors" not in extra:
         extra["errors"] = [{"field": extra["field"], "message": exc.detail}]  # one shape for every 422
+    if exc.type != "about:blank":
+        extra.setdefault("type", exc.type)
     response = respond(request, exc.status, exc.title, exc.detail, **extra)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="vigil"'

@@ -15,7 +15,7 @@ from vigil.auth.roles import STAFF
 from vigil.cmdb import service as cmdb_service
 from vigil.core import audit, clock, events, numbering, search
 from vigil.core.actor import Actor
-from vigil.core.errors import Conflict, Invalid, NotFound
+from vigil.core.errors import Conflict, Invalid, NotFound, check_version
 from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
 from vigil.core.refs import ref_clause
 from vigil.incidents import lifecycle, policy, priority
@@ -161,14 +161,19 @@ def update(
     ref: str,
     data: IncidentUpdate,
     settings: IncidentSettings | None = None,
+    expected_version: int | frozenset[int] | None = None,
 ) -> Incident:
-    """Apply the fields present in `data`; a `status` moves through the state machine like an action."""
+    """Apply the fields present in `data`; a `status` moves through the state machine like an action.
+    `expected_version` (or `data.version`) is the version the caller read: a newer record is a 412."""
     settings = settings or get_incident_settings()
     incident = load(session, actor, ref, for_update=True)
     policy.require(actor, "incident.update")
+    check_version(
+        incident.number, incident.version, data.version if expected_version is None else expected_version
+    )
     if incident.status in lifecycle.FINAL:
         raise Conflict(f"{incident.number} is {incident.status}, which is final; it can no longer be changed")
-    given = data.model_fields_set - {"status", "severity"}
+    given = data.model_fields_set - {"status", "severity", "version"}
     before = snapshot(incident)
     with session.no_autoflush:  # one UPDATE (and one version bump) per request, not one per lookup
         _apply_fields(session, actor, incident, data, given, settings)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
-from vigil.core.errors import Conflict
+from vigil.core.errors import Conflict, check_version
 from vigil.incidents import lifecycle, policy
 from vigil.incidents.lifecycle import Action
 from vigil.incidents.models import Incident, IncidentComment
@@ -34,8 +34,10 @@ def _act(
     action: Action,
     step: transitions.Step,
     settings: IncidentSettings | None,
+    expected_version: int | frozenset[int] | None,
 ) -> Incident:
     incident = load(session, actor, ref, for_update=True)
+    check_version(incident.number, incident.version, expected_version)
     return transitions.apply(
         session, actor, incident, action, step, settings=settings or get_incident_settings()
     )
@@ -52,9 +54,10 @@ def acknowledge(
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
     settings: IncidentSettings | None = None,
+    expected_version: int | frozenset[int] | None = None,
 ) -> Incident:
     """An agent takes the incident on: open → in progress (the response time stops here)."""
-    return _act(session, actor, ref, Action.ACKNOWLEDGE, _note(data), settings)
+    return _act(session, actor, ref, Action.ACKNOWLEDGE, _note(data), settings, expected_version)
 
 
 def hold(
@@ -64,9 +67,10 @@ def hold(
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
     settings: IncidentSettings | None = None,
+    expected_version: int | frozenset[int] | None = None,
 ) -> Incident:
     """Waiting on someone else (the requester, a vendor): in progress → on hold."""
-    return _act(session, actor, ref, Action.HOLD, _note(data), settings)
+    return _act(session, actor, ref, Action.HOLD, _note(data), settings, expected_version)
 
 
 def resume(
@@ -76,9 +80,10 @@ def resume(
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
     settings: IncidentSettings | None = None,
+    expected_version: int | frozenset[int] | None = None,
 ) -> Incident:
     """Work goes on: on hold → in progress."""
-    return _act(session, actor, ref, Action.RESUME, _note(data), settings)
+    return _act(session, actor, ref, Action.RESUME, _note(data), settings, expected_version)
 
 
 def close(
@@ -88,9 +93,10 @@ def close(
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
     settings: IncidentSettings | None = None,
+    expected_version: int | frozenset[int] | None = None,
 ) -> Incident:
     """The requester confirms the fix (or the confirmation period ran out): resolved → closed, final."""
-    return _act(session, actor, ref, Action.CLOSE, _note(data), settings)
+    return _act(session, actor, ref, Action.CLOSE, _note(data), settings, expected_version)
 
 
 def cancel(
@@ -100,9 +106,10 @@ def cancel(
     ref: str | uuid.UUID,
     data: IncidentNote | None = None,
     settings: IncidentSettings | None = None,
+    expected_version: int | frozenset[int] | None = None,
 ) -> Incident:
     """Withdrawn or raised in error: any open state → cancelled, final."""
-    return _act(session, actor, ref, Action.CANCEL, _note(data), settings)
+    return _act(session, actor, ref, Action.CANCEL, _note(data), settings, expected_version)
 
 
 #: The lifecycle actions that carry at most a note, by name (what the API, pages and CLI dispatch on).
@@ -122,13 +129,14 @@ def resolve(
     ref: str | uuid.UUID,
     data: IncidentResolve,
     settings: IncidentSettings | None = None,
+    expected_version: int | frozenset[int] | None = None,
 ) -> Incident:
     step = transitions.Step(
         resolution_notes=data.resolution_notes,
         resolution_code=data.resolution_code,
         root_cause=data.root_cause,
     )
-    return _act(session, actor, ref, Action.RESOLVE, step, settings)
+    return _act(session, actor, ref, Action.RESOLVE, step, settings, expected_version)
 
 
 def reopen(
@@ -138,8 +146,11 @@ def reopen(
     ref: str | uuid.UUID,
     data: IncidentReopen,
     settings: IncidentSettings | None = None,
+    expected_version: int | frozenset[int] | None = None,
 ) -> Incident:
-    return _act(session, actor, ref, Action.REOPEN, transitions.Step(reason=data.reason), settings)
+    return _act(
+        session, actor, ref, Action.REOPEN, transitions.Step(reason=data.reason), settings, expected_version
+    )
 
 
 def add_comment(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,7 +12,7 @@ from vigil.auth import policy as auth_policy
 from vigil.auth import service as auth_service
 from vigil.core.actor import Actor
 from vigil.core.errors import Forbidden, Unauthorized
-from vigil.web.deps import SAFE_METHODS, Db, LoginRequired
+from vigil.web.deps import SAFE_METHODS, Db, LoginRequired, settle_request
 
 SESSION_COOKIE = "vigil_session"
 LOGIN_CSRF_COOKIE = "vigil_login_csrf"
@@ -27,47 +26,40 @@ def get_api_actor(
     request: Request,
     db: Db,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Iterator[Actor]:
-    """The token's user, looked up in the request's own transaction (one query). Read-only tokens may
-    only read; no valid token is a 401."""
+    _settled: Annotated[None, Depends(settle_request)],
+) -> Actor:
+    """The token's user, looked up in the request's own transaction (one query), which the route's unit
+    of work continues (`settle_request` ends it otherwise). Read-only tokens may only read; no valid
+    token is a 401."""
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send a personal access token as 'Authorization: Bearer <token>'")
     session = db.begin_request()
-    failed = True
-    try:
-        actor = auth_service.tokens.authenticate(
-            session, credentials.credentials.strip(), request.state.request_id
-        )
-        if actor is None:
-            raise Unauthorized("the token is invalid, expired or revoked")
-        if request.method not in SAFE_METHODS and not auth_policy.scope_allows(actor.scopes, "write"):
-            raise Forbidden("this token has the read scope only; changes need a token with the write scope")
-        request.state.actor = actor
-        yield actor
-        failed = False
-    finally:
-        db.end_request(failed)
+    actor = auth_service.tokens.authenticate(
+        session, credentials.credentials.strip(), request.state.request_id
+    )
+    if actor is None:
+        raise Unauthorized("the token is invalid, expired or revoked")
+    if request.method not in SAFE_METHODS and not auth_policy.scope_allows(actor.scopes, "write"):
+        raise Forbidden("this token has the read scope only; changes need a token with the write scope")
+    request.state.actor = actor
+    return actor
 
 
-def get_web_actor(request: Request, db: Db) -> Iterator[Actor]:
+def get_web_actor(request: Request, db: Db, _settled: Annotated[None, Depends(settle_request)]) -> Actor:
     """The session's user, looked up in the request's own transaction; no session sends the browser
     to the login form."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         raise LoginRequired
     session = db.begin_request()
-    failed = True
-    try:
-        found = auth_service.sessions.authenticate(session, raw, request.state.request_id)
-        if found is None:
-            raise LoginRequired
-        actor, user_session = found
-        request.state.actor = actor
-        request.state.csrf_token = user_session.csrf_token
-        yield actor
-        failed = False
-    finally:
-        db.end_request(failed)
+    found = auth_service.sessions.authenticate(session, raw, request.state.request_id)
+    if found is None:
+        raise LoginRequired
+    actor, user_session = found
+    request.state.actor = actor
+    request.state.csrf_token = user_session.csrf_token
+    session.info["actor_session"] = user_session  # held for the request (the identity map is weak)
+    return actor
 
 
 async def csrf_protect(request: Request, actor: Annotated[Actor, Depends(get_web_actor)]) -> Actor:

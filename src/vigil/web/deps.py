@@ -5,7 +5,7 @@ Who is acting (token, session, CSRF) is identity's business: see `vigil.auth.dep
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
 from typing import Annotated
 
@@ -58,8 +58,23 @@ class RequestDatabase(Database):
             yield s
 
 
-def get_db(request: Request) -> RequestDatabase:
+async def get_db(request: Request) -> RequestDatabase:
+    # async: nothing here blocks, so it runs on the event loop instead of a hop to the thread pool
     return RequestDatabase(request.app.state.db, request)
+
+
+async def settle_request(request: Request) -> AsyncIterator[None]:
+    """Settle the request's transaction after the route, if the route's unit of work did not take it over
+    (it failed before, or needed none): rolled back on any error, committed otherwise.
+
+    An async dependency, so that authenticating (a sync function, one hop to the thread pool) needs no
+    second hop back for its clean-up; in the usual case there is nothing left to settle."""
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        RequestDatabase(request.app.state.db, request).end_request(failed)
 
 
 async def read_form(request: Request) -> FormData:

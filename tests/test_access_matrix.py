@@ -27,6 +27,8 @@ from vigil.auth import service as auth_service
 from vigil.auth.models import User
 from vigil.auth.roles import Role
 from vigil.auth.schemas import TokenCreate, UserUpdate
+from vigil.cmdb import service as cmdb_service
+from vigil.cmdb.schemas import CICreate
 from vigil.core.actor import Actor
 from vigil.core.db import Database
 from vigil.incidents import service
@@ -67,6 +69,7 @@ class World:
 
 @pytest.fixture
 def world(db: Database, session: Session, admin: Actor) -> Iterator[World]:
+    cmdb_service.create(session=session, actor=admin, data=CICreate(name="core-switch"))
     users = {
         "requester": make_user(session, admin, Role.REQUESTER),
         "other_requester": make_user(session, admin, Role.REQUESTER),
@@ -382,10 +385,12 @@ ACCESS: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/tokens/{token_id}"): "owner_or_admin",
     ("GET", "/api/v1/cis"): "anyone",
     ("POST", "/api/v1/cis"): "staff",
+    ("GET", "/api/v1/cis/{ref}"): "anyone",
     ("GET", "/api/v1/incidents"): "anyone",
     ("POST", "/api/v1/incidents"): "anyone",
     ("GET", "/api/v1/incident-categories"): "anyone",
     ("POST", "/api/v1/incident-categories"): "admin",
+    ("GET", "/api/v1/incident-categories/{name}"): "anyone",
     ("PATCH", "/api/v1/incident-categories/{name}"): "admin",
     ("GET", "/api/v1/audit"): "admin",
     ("GET", "/api/v1/audit/export.csv"): "admin",

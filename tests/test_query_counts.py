@@ -78,6 +78,7 @@ def _grow(session: Session, admin: Actor, size: int) -> str:
 @pytest.fixture
 def world(session: Session, admin: Actor) -> World:
     number = _grow(session, admin, 2)
+    cmdb_service.create(session=session, actor=admin, data=CICreate(name="core-switch"))
     user = make_user(session, admin, Role.AGENT)
     team = make_team(session, admin, user, name=f"Team {next(_n)}")
     return World(admin, number, str(user.id), str(team.id))

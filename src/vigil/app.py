@@ -18,7 +18,7 @@ from vigil.core import auditseal, registry
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
 from vigil.version import __version__
-from vigil.web import edge, health, problems
+from vigil.web import contract, edge, health, problems
 from vigil.web.deps import LoginRequired
 from vigil.web.templating import render_error
 
@@ -78,6 +78,7 @@ def create_app(
         for router in registry.objects(part):
             app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    contract.install(app)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -48,6 +48,7 @@ class Targets:
     category: str
     token_id: str
     team: str = "Service Desk"
+    ci: str = "core-switch"  # the world fixtures create a CI of that name
 
 
 def load_schema() -> dict[str, Any]:
@@ -84,14 +85,16 @@ PROTECTED = [op for op in OPERATIONS if (op.method, op.path) not in PUBLIC]
 
 
 def url(op: Operation, targets: Targets) -> str:
-    """The path with its parameters filled; `{ref}` is a user under /users, a team under /teams, else the
-    target incident."""
+    """The path with its parameters filled; `{ref}` is a user under /users, a team under /teams, a CI under
+    /cis, else the target incident."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == "ref":
             if op.path.startswith("/api/v1/teams/"):
                 return targets.team
+            if op.path.startswith("/api/v1/cis/"):
+                return targets.ci
             return targets.user if op.path.startswith("/api/v1/users/") else targets.incident
         known = {"name": targets.category, "token_id": targets.token_id}
         return known.get(name) or str(uuid.uuid4())

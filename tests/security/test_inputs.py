@@ -23,6 +23,8 @@ from tests.factories.auth import api_token, make_user
 from tests.factories.incidents import make_incident
 from vigil.app import create_app
 from vigil.auth.roles import Role
+from vigil.cmdb import service as cmdb_service
+from vigil.cmdb.schemas import CICreate
 from vigil.core.actor import Actor
 from vigil.core.db import Database
 from vigil.web.problems import REQUEST_VALIDATION
@@ -41,6 +43,7 @@ class Target:
 def target(db: Database, session: Session, admin: Actor) -> Iterator[Target]:
     incident = make_incident(session, admin, title="Disk full on db-01")
     user = make_user(session, admin, Role.AGENT)
+    cmdb_service.create(session=session, actor=admin, data=CICreate(name="core-switch"))
     with TestClient(create_app(db)) as client:
         client.headers["Authorization"] = f"Bearer {api_token(session, admin.user_id, 'admin')}"
         yield Target(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from vigil.auth import service
 from vigil.auth.deps import ApiActor
@@ -20,7 +22,7 @@ from vigil.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from vigil.web import problems
+from vigil.web import idempotent, problems
 from vigil.web.deps import Db
 
 ERRORS = problems.responses(403, 404, 409, 422)
@@ -54,10 +56,20 @@ def list_users(db: Db, actor: ApiActor) -> list[UserRead]:
         return [UserRead.model_validate(u) for u in service.list_users(session=session, actor=actor)]
 
 
-@router.post("/users", response_model=UserRead, status_code=201)
-def create_user(data: UserCreate, db: Db, actor: ApiActor) -> UserRead:
-    with db.unit_of_work() as session:
-        return UserRead.model_validate(service.create_user(session=session, actor=actor, data=data))
+@router.post(
+    "/users", response_model=UserRead, status_code=201, responses={201: {"headers": idempotent.LOCATION}}
+)
+def create_user(data: UserCreate, db: Db, actor: ApiActor, key: idempotent.IdemKey = None) -> JSONResponse:
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope="POST /users",
+        payload=data,
+        status_code=201,
+        work=lambda s: UserRead.model_validate(service.create_user(session=s, actor=actor, data=data)),
+        location=lambda body: f"/api/v1/users/{body['id']}",
+    )
 
 
 @router.get("/users/{ref}", response_model=UserRead)
@@ -95,11 +107,24 @@ def list_teams(db: Db, actor: ApiActor) -> list[TeamRead]:
         return [TeamRead.model_validate(t) for t in service.list_teams(session=session, actor=actor)]
 
 
-@router.post("/teams", response_model=TeamRead, status_code=201)
-def create_team(data: TeamCreate, db: Db, actor: ApiActor) -> TeamRead:
-    with db.unit_of_work() as session:
+@router.post(
+    "/teams", response_model=TeamRead, status_code=201, responses={201: {"headers": idempotent.LOCATION}}
+)
+def create_team(data: TeamCreate, db: Db, actor: ApiActor, key: idempotent.IdemKey = None) -> JSONResponse:
+    def work(session: Session) -> TeamRead:
         team = service.create_team(session=session, actor=actor, data=data)
         return TeamRead.model_validate(service.get_team(session=session, actor=actor, ref=team.id))
+
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope="POST /teams",
+        payload=data,
+        status_code=201,
+        work=work,
+        location=lambda body: f"/api/v1/teams/{body['id']}",
+    )
 
 
 @router.get("/teams/{ref}", response_model=TeamRead)

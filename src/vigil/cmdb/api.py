@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from vigil.auth.deps import ApiActor
 from vigil.cmdb import service
 from vigil.cmdb.schemas import CICreate, CIRead
 from vigil.core.schemas import Ref
-from vigil.web import problems
+from vigil.web import idempotent, problems
 from vigil.web.deps import Db
 
 router = APIRouter(
@@ -26,7 +27,22 @@ def list_cis(db: Db, actor: ApiActor, q: Annotated[Ref | None, Query()] = None) 
         return [CIRead.model_validate(ci) for ci in service.list_cis(session=session, actor=actor, q=q)]
 
 
-@router.post("", response_model=CIRead, status_code=201)
-def create_ci(data: CICreate, db: Db, actor: ApiActor) -> CIRead:
+@router.post("", response_model=CIRead, status_code=201, responses={201: {"headers": idempotent.LOCATION}})
+def create_ci(data: CICreate, db: Db, actor: ApiActor, key: idempotent.IdemKey = None) -> JSONResponse:
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope="POST /cis",
+        payload=data,
+        status_code=201,
+        work=lambda s: CIRead.model_validate(service.create(session=s, actor=actor, data=data)),
+        location=lambda body: f"/api/v1/cis/{body['id']}",
+    )
+
+
+@router.get("/{ref}", response_model=CIRead, responses=problems.responses(404))
+def get_ci(ref: str, db: Db, actor: ApiActor) -> CIRead:
+    """One configuration item by id or exact name."""
     with db.unit_of_work() as session:
-        return CIRead.model_validate(service.create(session=session, actor=actor, data=data))
+        return CIRead.model_validate(service.get(session=session, actor=actor, ref=ref))

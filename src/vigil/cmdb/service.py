@@ -12,7 +12,7 @@ from vigil.cmdb.models import ConfigurationItem
 from vigil.cmdb.schemas import CICreate
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
-from vigil.core.errors import Conflict, Invalid
+from vigil.core.errors import Duplicate, Invalid, NotFound
 from vigil.core.refs import ref_clause
 
 
@@ -21,7 +21,7 @@ def create(*, session: Session, actor: Actor, data: CICreate) -> ConfigurationIt
     if session.scalar(
         select(func.count()).select_from(ConfigurationItem).where(ConfigurationItem.name == data.name)
     ):
-        raise Conflict(f"a configuration item named {data.name!r} already exists")
+        raise Duplicate(f"a configuration item named {data.name!r} already exists")
     ci = ConfigurationItem(name=data.name, ci_type=data.ci_type, status=data.status, created_at=clock.now())
     session.add(ci)
     session.flush()
@@ -46,6 +46,17 @@ def list_cis(
     if q:
         stmt = stmt.where(ConfigurationItem.name.icontains(q, autoescape=True))
     return list(session.scalars(stmt))
+
+
+def get(*, session: Session, actor: Actor, ref: str) -> ConfigurationItem:
+    """One CI by UUID or exact name, if `actor` may see it; otherwise a 404."""
+    stmt = select(ConfigurationItem).where(
+        ref_clause(ConfigurationItem.id, ConfigurationItem.name, ref), policy.visible(actor)
+    )
+    ci = session.scalars(stmt).one_or_none()
+    if ci is None:
+        raise NotFound(f"configuration item {ref!r} not found")
+    return ci
 
 
 def resolve_many(session: Session, refs: list[str], *, field: str = "cis") -> list[ConfigurationItem]:

@@ -44,6 +44,33 @@ class Conflict(VigilError):
     title = "Conflict"
 
 
+class IllegalTransition(Conflict):
+    """An action the record's current state does not allow (the problem names the state and the allowed
+    actions), or any change to a record in a final state."""
+
+    type = "urn:vigil:problem:illegal-transition"
+
+
+class Duplicate(Conflict):
+    """Something with that unique name (or email) already exists."""
+
+    type = "urn:vigil:problem:duplicate"
+
+
+class IdempotencyKeyReuse(Conflict):
+    """An Idempotency-Key already used for a different request body."""
+
+    type = "urn:vigil:problem:idempotency-key-reuse"
+
+
+class UnsupportedMediaType(VigilError):
+    """A request body in a format the operation does not read (JSON operations read only JSON)."""
+
+    status = 415
+    title = "Unsupported media type"
+    type = "urn:vigil:problem:unsupported-media-type"
+
+
 class StaleVersion(VigilError):
     """The caller's copy is older than the record (optimistic concurrency: If-Match or `version`)."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from vigil.core import clock
 from vigil.core.config import get_settings
 from vigil.core.db import Base, UUIDPk
-from vigil.core.errors import Conflict, Invalid
+from vigil.core.errors import IdempotencyKeyReuse, Invalid
 from vigil.core.jobs.queue import periodic
 
 
@@ -46,7 +46,7 @@ def lookup(session: Session, *, scope: str, key: str, request_hash: str) -> Idem
     if found is None:
         return None
     if found.request_hash != request_hash:
-        raise Conflict("Idempotency-Key was already used with a different request body")
+        raise IdempotencyKeyReuse("Idempotency-Key was already used with a different request body")
     return found
 
 

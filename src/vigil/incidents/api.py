@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from vigil.auth.deps import ApiActor
@@ -27,11 +28,11 @@ from vigil.incidents.schemas import (
 )
 from vigil.web import idempotent, problems, versions
 from vigil.web.deps import Db
+from vigil.web.idempotent import LOCATION, IdemKey
 from vigil.web.versions import IfMatch
 
 ERRORS = problems.responses(404, 409, 422)
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"], responses=ERRORS)
-IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 #: A versioned incident in the answer: its ETag header is declared, and 412 for a stale If-Match.
 VERSIONED: dict[int | str, dict[str, Any]] = {
     200: {"headers": versions.ETAG_HEADER},
@@ -48,7 +49,7 @@ def list_incidents(db: Db, actor: ApiActor, filters: Annotated[IncidentFilter, Q
         )
 
 
-@router.post("", response_model=IncidentRead, status_code=201)
+@router.post("", response_model=IncidentRead, status_code=201, responses={201: {"headers": LOCATION}})
 def create_incident(db: Db, actor: ApiActor, data: IncidentCreate, key: IdemKey = None) -> JSONResponse:
     return idempotent.run(
         db,
@@ -58,6 +59,7 @@ def create_incident(db: Db, actor: ApiActor, data: IncidentCreate, key: IdemKey 
         payload=data,
         status_code=201,
         work=lambda s: service.to_read(service.create(session=s, actor=actor, data=data), actor),
+        location=lambda body: f"/api/v1/incidents/{body['number']}",
     )
 
 
@@ -236,13 +238,27 @@ def list_categories(db: Db, actor: ApiActor) -> list[CategoryRead]:
 
 
 @categories_router.post(
-    "", response_model=CategoryRead, status_code=201, responses={403: {"description": "Forbidden"}}
+    "", response_model=CategoryRead, status_code=201, responses={201: {"headers": LOCATION}}
 )
-def add_category(data: CategoryCreate, db: Db, actor: ApiActor) -> CategoryRead:
+def add_category(data: CategoryCreate, db: Db, actor: ApiActor, key: IdemKey = None) -> JSONResponse:
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope="POST /incident-categories",
+        payload=data,
+        status_code=201,
+        work=lambda s: CategoryRead.model_validate(
+            service.categories.add(session=s, actor=actor, name=data.name)
+        ),
+        location=lambda body: f"/api/v1/incident-categories/{quote(body['name'], safe='')}",
+    )
+
+
+@categories_router.get("/{name}", response_model=CategoryRead, responses=problems.responses(404))
+def get_category(name: str, db: Db, actor: ApiActor) -> CategoryRead:
     with db.unit_of_work() as session:
-        return CategoryRead.model_validate(
-            service.categories.add(session=session, actor=actor, name=data.name)
-        )
+        return CategoryRead.model_validate(service.categories.get(session=session, actor=actor, name=name))
 
 
 @categories_router.patch(

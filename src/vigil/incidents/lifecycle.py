@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from vigil.core.errors import Conflict
+from vigil.core.errors import IllegalTransition
 
 
 class Status(StrEnum):
@@ -50,7 +50,7 @@ def target(status: str, action: Action, number: str = "incident") -> Status:
     sources, to = TRANSITIONS[action]
     if status not in sources:
         allowed = ", ".join(allowed_actions(status)) or "none (the incident is final)"
-        raise Conflict(
+        raise IllegalTransition(
             f"cannot {action} {number}: it is {status}; allowed actions: {allowed}",
             current_status=status,
             allowed_actions=[str(a) for a in allowed_actions(status)],
@@ -64,7 +64,7 @@ def action_to(status: str, wanted: str) -> Action:
         if status in sources and to == wanted:
             return action
     allowed = ", ".join(f"{a} (-> {TRANSITIONS[a][1]})" for a in allowed_actions(status)) or "none"
-    raise Conflict(
+    raise IllegalTransition(
         f"cannot change status from {status} to {wanted}; allowed actions: {allowed}",
         current_status=status,
         allowed_actions=[str(a) for a in allowed_actions(status)],

@@ -12,11 +12,12 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any, get_origin
 
+from fastapi import params
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vigil.core.errors import Invalid
+from vigil.core.errors import Invalid, UnsupportedMediaType
 from vigil.web import problems
 
 log = logging.getLogger("vigil.web")
@@ -166,13 +167,32 @@ async def reject_control_characters(request: Request) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json" or content_type.endswith("+json"):
+    json_body = content_type == "application/json" or content_type.endswith("+json")
+    if not json_body and _reads_json(request) and await request.body():
+        raise UnsupportedMediaType(
+            "this operation reads a JSON body: send it with 'Content-Type: application/json'"
+            + (f" (not {content_type})" if content_type else " (this request has none)")
+        )
+    if json_body:
         await _check_json(request)
     elif content_type == "application/x-www-form-urlencoded":
         form = await request.form()
         for name, value in form.multi_items():
             if isinstance(value, str) and (_BAD_IN_TEXT.search(name) or _BAD_IN_TEXT.search(value)):
                 raise _refuse(name)
+
+
+def _reads_json(request: Request) -> bool:
+    """Does the API operation take a JSON body (rather than a form or a file upload)?"""
+    route = request.scope.get("route")
+    if route is None or not request.url.path.startswith("/api/"):
+        return False
+    found = getattr(route, "_vigil_reads_json", None)
+    if found is None:
+        body = getattr(route, "body_field", None)
+        found = body is not None and not isinstance(body.field_info, params.Form)  # File is a Form
+        route._vigil_reads_json = found
+    return bool(found)
 
 
 def _check_request_line(request: Request) -> None:

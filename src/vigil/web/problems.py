@@ -29,6 +29,7 @@ TITLES = {
     404: "Not found",
     409: "Conflict",
     412: "Precondition failed",
+    415: "Unsupported media type",
     422: "Invalid input",
 }
 
@@ -75,7 +76,16 @@ def respond(request: Request, status: int, title: str, detail: str, **extra: Any
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # The first part of a location is where the value came from (body, query, path): not a field name.
-    return [{"field": f, "message": m} for f, m in validation.field_errors(exc.errors(), skip=1)]
+    errors = [e for e in exc.errors() if e.get("type") != "json_invalid"]
+    out = [{"field": f, "message": m} for f, m in validation.field_errors(errors, skip=1)]
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":  # its location is a character offset, not a field
+            at = err.get("loc", ("body", "?"))[-1]
+            detail = (err.get("ctx") or {}).get("error", "malformed")
+            out.append(
+                {"field": "body", "message": f"the body is not valid JSON ({detail}, at character {at})"}
+            )
+    return out
 
 
 def _vigil(request: Request, exc: VigilError) -> Response:

@@ -15,7 +15,7 @@ from vigil.auth.roles import STAFF, Role
 from vigil.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
-from vigil.core.errors import Conflict, Invalid, NotFound
+from vigil.core.errors import Conflict, Duplicate, Invalid, NotFound
 from vigil.core.refs import as_uuid, ref_clause
 
 
@@ -71,7 +71,7 @@ def create_user(*, session: Session, actor: Actor, data: UserCreate) -> User:
     policy.require(actor, "user.create")
     email = data.email.lower()
     if session.scalar(select(func.count()).select_from(User).where(func.lower(User.email) == email)):
-        raise Conflict(f"a user with email {email} already exists")
+        raise Duplicate(f"a user with email {email} already exists")
     now = clock.now()
     user = User(email=email, display_name=data.display_name, role=data.role, active=True, created_at=now)
     if data.password is not None:
@@ -240,7 +240,7 @@ def end_sessions(session: Session, user_id: uuid.UUID) -> int:
 def create_team(*, session: Session, actor: Actor, data: TeamCreate) -> Team:
     policy.require(actor, "team.create")
     if session.scalar(select(func.count()).select_from(Team).where(Team.name == data.name)):
-        raise Conflict(f"a team named {data.name!r} already exists")
+        raise Duplicate(f"a team named {data.name!r} already exists")
     members = [resolve_user(session, ref) for ref in data.members]
     manager = resolve_user(session, data.manager) if data.manager else None
     team = Team(
@@ -280,7 +280,7 @@ def update_team(*, session: Session, actor: Actor, ref: str, data: TeamUpdate) -
     given = data.model_fields_set
     if "name" in given and data.name and data.name != team.name:
         if session.scalar(select(func.count()).select_from(Team).where(Team.name == data.name)):
-            raise Conflict(f"a team named {data.name!r} already exists")
+            raise Duplicate(f"a team named {data.name!r} already exists")
         team.name = data.name
     if "manager" in given:
         team.manager = resolve_user(session, data.manager) if data.manager else None

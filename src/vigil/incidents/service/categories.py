@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from vigil.core import audit, cache
 from vigil.core.actor import Actor
-from vigil.core.errors import Conflict, Invalid, NotFound
+from vigil.core.errors import Duplicate, Invalid, NotFound
 from vigil.incidents import policy
 from vigil.incidents.models import IncidentCategory
 
@@ -34,6 +34,14 @@ def require_active(session: Session, name: str) -> str:
     raise Invalid(f"unknown category {name!r}; choose one of: {', '.join(names(session))}", field="category")
 
 
+def get(*, session: Session, actor: Actor, name: str) -> IncidentCategory:
+    """One category, active or not: anyone signed in may read them."""
+    found = session.get(IncidentCategory, name)
+    if found is None:
+        raise NotFound(f"category {name!r} not found")
+    return found
+
+
 def list_all(*, session: Session, actor: Actor) -> list[IncidentCategory]:
     """Every category, active or not, in display order: anyone signed in may read them."""
     return list(session.scalars(select(IncidentCategory).order_by(IncidentCategory.position)))
@@ -42,7 +50,7 @@ def list_all(*, session: Session, actor: Actor) -> list[IncidentCategory]:
 def add(*, session: Session, actor: Actor, name: str) -> IncidentCategory:
     policy.require(actor, "incident.manage_categories")
     if session.get(IncidentCategory, name) is not None:
-        raise Conflict(f"category {name!r} already exists; enable it if it was disabled")
+        raise Duplicate(f"category {name!r} already exists; enable it if it was disabled")
     position = (session.scalar(select(func.max(IncidentCategory.position))) or 0) + 1
     category = IncidentCategory(name=name, active=True, position=position)
     session.add(category)

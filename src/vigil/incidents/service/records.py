@@ -15,7 +15,7 @@ from vigil.auth.roles import STAFF
 from vigil.cmdb import service as cmdb_service
 from vigil.core import audit, clock, events, numbering, search
 from vigil.core.actor import Actor
-from vigil.core.errors import Conflict, Invalid, NotFound, check_version
+from vigil.core.errors import IllegalTransition, Invalid, NotFound, check_version
 from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
 from vigil.core.refs import ref_clause
 from vigil.incidents import lifecycle, policy, priority
@@ -172,7 +172,9 @@ def update(
         incident.number, incident.version, data.version if expected_version is None else expected_version
     )
     if incident.status in lifecycle.FINAL:
-        raise Conflict(f"{incident.number} is {incident.status}, which is final; it can no longer be changed")
+        raise IllegalTransition(
+            f"{incident.number} is {incident.status}, which is final; it can no longer be changed"
+        )
     given = data.model_fields_set - {"status", "severity", "version"}
     before = snapshot(incident)
     with session.no_autoflush:  # one UPDATE (and one version bump) per request, not one per lookup

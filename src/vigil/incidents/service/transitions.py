@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from vigil.auth import service as auth_service
 from vigil.core import audit, clock, events
 from vigil.core.actor import Actor
-from vigil.core.errors import Conflict, Invalid
+from vigil.core.errors import IllegalTransition, Invalid
 from vigil.incidents import lifecycle, policy
 from vigil.incidents.events import IncidentTransitioned
 from vigil.incidents.lifecycle import Action
@@ -112,7 +112,7 @@ def _check_reopen(incident: Incident, step: Step, settings: IncidentSettings) ->
         raise Invalid("reopening an incident requires a reason", field="reason")
     window = timedelta(hours=settings.reopen_window_hours)
     if incident.resolved_at is not None and clock.now() - incident.resolved_at > window:
-        raise Conflict(
+        raise IllegalTransition(
             f"{incident.number} was resolved more than {settings.reopen_window_hours:g} hours ago, past the "
             "reopen window; open a new incident and link it instead",
             current_status=incident.status,

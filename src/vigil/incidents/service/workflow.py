@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
-from vigil.core.errors import Conflict, check_version
+from vigil.core.errors import IllegalTransition, check_version
 from vigil.incidents import lifecycle, policy
 from vigil.incidents.lifecycle import Action
 from vigil.incidents.models import Incident, IncidentComment
@@ -160,7 +160,9 @@ def add_comment(
     incident = load(session, actor, ref, for_update=True)
     policy.require(actor, "incident.work_note" if data.internal else "incident.comment")
     if incident.status in lifecycle.FINAL:
-        raise Conflict(f"{incident.number} is {incident.status}, which is final; it takes no more comments")
+        raise IllegalTransition(
+            f"{incident.number} is {incident.status}, which is final; it takes no more comments"
+        )
     now = clock.now()
     comment = IncidentComment(
         incident_id=incident.id,

@@ -38,7 +38,7 @@ def test_scopes_and_revocation(db: Database, session: Session, admin: Actor) -> 
         assert r.status_code == 403 and "read scope" in r.json()["detail"]
         as_write = {"Authorization": f"Bearer {write}"}
         assert c.post("/api/v1/incidents", json={"title": "x"}, headers=as_write).status_code == 201
-        mine = c.get("/api/v1/tokens", headers=as_write).json()
+        mine = c.get("/api/v1/tokens", headers=as_write).json()["items"]
         assert len(mine) == 2 and all("token" not in t for t in mine)
         target = next(t for t in mine if t["scopes"] == ["read"])
         assert c.delete(f"/api/v1/tokens/{target['id']}", headers=as_write).json()["revoked_at"]
@@ -49,7 +49,7 @@ def test_me_tokens_and_user_admin(api_client: TestClient, session: Session, admi
     assert api_client.get("/api/v1/me").json()["email"] == "admin@vigil.example"
     created = api_client.post("/api/v1/tokens", json={"name": "grafana", "scope": "read"})
     assert created.status_code == 201 and created.json()["token"].startswith("vgl_")
-    assert "token" not in api_client.get("/api/v1/tokens").json()[0]
+    assert "token" not in api_client.get("/api/v1/tokens").json()["items"][0]
     r = api_client.post(
         "/api/v1/users", json={"email": "new@example.com", "display_name": "New", "role": "agent"}
     )
@@ -71,7 +71,7 @@ def test_me_tokens_and_user_admin(api_client: TestClient, session: Session, admi
     requester = make_user(session, admin, Role.REQUESTER)
     with TestClient(api_client.app) as c:
         c.headers["Authorization"] = f"Bearer {api_token(session, requester.id, 'write')}"
-        assert [u["email"] for u in c.get("/api/v1/users").json()] == [requester.email], (
+        assert [u["email"] for u in c.get("/api/v1/users").json()["items"]] == [requester.email], (
             "requesters see only themselves"
         )
         assert (

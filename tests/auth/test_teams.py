@@ -80,7 +80,7 @@ def test_teams_api_shows_members_and_manager(db: Database, session: Session, adm
         assert client.get("/api/v1/teams/Service Desk").status_code == 200
         assert client.get("/api/v1/teams/Desk").status_code == 404
         assert client.get(f"/api/v1/users/{ann.email}").json()["role"] == "agent"
-        listed = client.get("/api/v1/teams").json()
+        listed = client.get("/api/v1/teams").json()["items"]
         assert [t["name"] for t in listed] == ["Service Desk"]
 
 

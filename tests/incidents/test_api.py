@@ -198,11 +198,13 @@ def test_security_headers_and_request_id(client: TestClient) -> None:
 
 
 def test_directory_endpoints(client: TestClient) -> None:
-    assert "admin@vigil.example" in [u["email"] for u in client.get("/api/v1/users").json()]
+    assert "admin@vigil.example" in [u["email"] for u in client.get("/api/v1/users").json()["items"]]
     r = client.post("/api/v1/cis", json={"name": "api-gateway", "ci_type": "service"})
     assert r.status_code == 201
     assert client.post("/api/v1/cis", json={"name": "api-gateway"}).status_code == 409
-    assert [c["name"] for c in client.get("/api/v1/cis", params={"q": "gate"}).json()] == ["api-gateway"]
+    assert [c["name"] for c in client.get("/api/v1/cis", params={"q": "gate"}).json()["items"]] == [
+        "api-gateway"
+    ]
     inc = _create(client, affected_cis=["api-gateway"])
     listed = client.get("/api/v1/incidents", params={"ci": "api-gateway"}).json()["items"]
     assert [i["number"] for i in listed] == [inc["number"]]

@@ -53,7 +53,7 @@ def client(api_client: TestClient) -> TestClient:
 
 
 def test_category_api(client: TestClient) -> None:
-    assert [c["name"] for c in client.get("/api/v1/incident-categories").json()][:2] == [
+    assert [c["name"] for c in client.get("/api/v1/incident-categories").json()["items"]][:2] == [
         "AI Services",
         "Database",
     ]

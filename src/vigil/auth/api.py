@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -13,15 +14,20 @@ from vigil.auth.deps import ApiActor
 from vigil.auth.schemas import (
     PasswordChange,
     TeamCreate,
+    TeamPage,
     TeamRead,
     TeamUpdate,
     TokenCreate,
     TokenCreated,
+    TokenPage,
+    TokenQuery,
     TokenRead,
     UserCreate,
+    UserPage,
     UserRead,
     UserUpdate,
 )
+from vigil.core.schemas import ListQuery
 from vigil.web import idempotent, problems
 from vigil.web.deps import Db
 
@@ -50,10 +56,13 @@ def change_my_password(data: PasswordChange, db: Db, actor: ApiActor) -> Respons
     return Response(status_code=204)
 
 
-@router.get("/users", response_model=list[UserRead])
-def list_users(db: Db, actor: ApiActor) -> list[UserRead]:
+@router.get("/users", response_model=UserPage)
+def list_users(db: Db, actor: ApiActor, query: Annotated[ListQuery, Query()]) -> UserPage:
+    """Active users you may see, by name, a page at a time."""
     with db.unit_of_work() as session:
-        return [UserRead.model_validate(u) for u in service.list_users(session=session, actor=actor)]
+        return UserPage.model_validate(
+            service.page_users(session=session, actor=actor, query=query), from_attributes=True
+        )
 
 
 @router.post(
@@ -100,11 +109,13 @@ def reset_password(ref: str, data: PasswordChange, db: Db, actor: ApiActor) -> R
     return Response(status_code=204)
 
 
-@router.get("/teams", response_model=list[TeamRead])
-def list_teams(db: Db, actor: ApiActor) -> list[TeamRead]:
-    """Teams with their manager and members (requesters: only teams they belong to)."""
+@router.get("/teams", response_model=TeamPage)
+def list_teams(db: Db, actor: ApiActor, query: Annotated[ListQuery, Query()]) -> TeamPage:
+    """Teams with their manager and members (requesters: only teams they belong to), a page at a time."""
     with db.unit_of_work() as session:
-        return [TeamRead.model_validate(t) for t in service.list_teams(session=session, actor=actor)]
+        return TeamPage.model_validate(
+            service.page_teams(session=session, actor=actor, query=query), from_attributes=True
+        )
 
 
 @router.post(
@@ -140,13 +151,12 @@ def update_team(ref: str, data: TeamUpdate, db: Db, actor: ApiActor) -> TeamRead
         return TeamRead.model_validate(service.update_team(session=session, actor=actor, ref=ref, data=data))
 
 
-@router.get("/tokens", response_model=list[TokenRead])
-def list_tokens(db: Db, actor: ApiActor, user: str | None = None) -> list[TokenRead]:
+@router.get("/tokens", response_model=TokenPage)
+def list_tokens(db: Db, actor: ApiActor, query: Annotated[TokenQuery, Query()]) -> TokenPage:
+    """Your tokens (administrators: `user`'s), newest first, a page at a time."""
     with db.unit_of_work() as session:
-        return [
-            TokenRead.model_validate(t)
-            for t in service.tokens.list_for(session=session, actor=actor, user=user)
-        ]
+        found = service.tokens.page_for(session=session, actor=actor, query=query, user=query.user)
+        return TokenPage.model_validate(found, from_attributes=True)
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)

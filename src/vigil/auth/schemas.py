@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, StrictBool, StrictInt
 
 from vigil.auth.roles import Role
-from vigil.core.schemas import NO_NUL
+from vigil.core.schemas import NO_NUL, Collection, ListQuery
 
 
 class UserRef(BaseModel):
@@ -127,3 +127,19 @@ class TeamCreate(BaseModel):
         default_factory=list, max_length=500
     )
     manager: str | None = Field(default=None, max_length=254, pattern=NO_NUL)
+
+
+class UserPage(Collection[UserRead]):
+    """A page of users."""
+
+
+class TeamPage(Collection[TeamRead]):
+    """A page of teams."""
+
+
+class TokenPage(Collection[TokenRead]):
+    """A page of tokens."""
+
+
+class TokenQuery(ListQuery):
+    user: str | None = Field(default=None, max_length=254, description="Administrators: whose tokens.")

@@ -9,8 +9,7 @@ from fastapi.responses import JSONResponse
 
 from vigil.auth.deps import ApiActor
 from vigil.cmdb import service
-from vigil.cmdb.schemas import CICreate, CIRead
-from vigil.core.schemas import Ref
+from vigil.cmdb.schemas import CICreate, CIPage, CIQuery, CIRead
 from vigil.web import idempotent, problems
 from vigil.web.deps import Db
 
@@ -21,10 +20,13 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=list[CIRead])
-def list_cis(db: Db, actor: ApiActor, q: Annotated[Ref | None, Query()] = None) -> list[CIRead]:
+@router.get("", response_model=CIPage)
+def list_cis(db: Db, actor: ApiActor, query: Annotated[CIQuery, Query()]) -> CIPage:
+    """Configuration items by name, a page at a time."""
     with db.unit_of_work() as session:
-        return [CIRead.model_validate(ci) for ci in service.list_cis(session=session, actor=actor, q=q)]
+        return CIPage.model_validate(
+            service.page_cis(session=session, actor=actor, query=query), from_attributes=True
+        )
 
 
 @router.post("", response_model=CIRead, status_code=201, responses={201: {"headers": idempotent.LOCATION}})

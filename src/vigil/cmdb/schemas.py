@@ -6,6 +6,8 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.core.schemas import Collection, ListQuery, Ref
+
 
 class CIRef(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -23,3 +25,11 @@ class CICreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     ci_type: str = Field(default="service", min_length=1, max_length=60)
     status: str = Field(default="operational", min_length=1, max_length=30)
+
+
+class CIQuery(ListQuery):
+    q: Ref | None = Field(default=None, description="Only CIs whose name contains this text.")
+
+
+class CIPage(Collection[CIRead]):
+    """A page of configuration items."""

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from vigil.cmdb import policy
 from vigil.cmdb.models import ConfigurationItem
-from vigil.cmdb.schemas import CICreate
-from vigil.core import audit, clock
+from vigil.cmdb.schemas import CICreate, CIQuery
+from vigil.core import audit, clock, pagination
 from vigil.core.actor import Actor
 from vigil.core.errors import Duplicate, Invalid, NotFound
+from vigil.core.pagination import Page
 from vigil.core.refs import ref_clause
 
 
@@ -46,6 +47,17 @@ def list_cis(
     if q:
         stmt = stmt.where(ConfigurationItem.name.icontains(q, autoescape=True))
     return list(session.scalars(stmt))
+
+
+def page_cis(*, session: Session, actor: Actor, query: CIQuery) -> Page[ConfigurationItem]:
+    """A page of the CIs `actor` may see, by name, optionally those whose name contains `query.q`."""
+    stmt = select(ConfigurationItem).where(policy.visible(actor))
+    if query.q:
+        stmt = stmt.where(ConfigurationItem.name.icontains(query.q, autoescape=True))
+    return pagination.page(
+        session, stmt, column=ConfigurationItem.name, id_column=ConfigurationItem.id, sort="cis:name",
+        cursor=query.cursor, limit=query.limit, with_count=query.count,
+    )  # fmt: skip
 
 
 def get(*, session: Session, actor: Actor, ref: str) -> ConfigurationItem:

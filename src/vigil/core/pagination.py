@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, TypeDecorator, tuple_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Select, TypeDecorator, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from vigil.core.errors import Invalid
 
@@ -25,6 +25,8 @@ _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+    count: int | None = None  # with `?count=true`
+    count_exact: bool | None = None
 
 
 def pack(sort: str, **fields: Any) -> str:
@@ -107,3 +109,59 @@ def keyset(
         stmt = stmt.where(key < bound if descending else key > bound)
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
     return stmt.order_by(*order).limit(limit + 1)
+
+
+def page(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[Any],
+    sort: str,
+    cursor: str | None,
+    limit: int,
+    descending: bool = False,
+    with_count: bool = False,
+) -> Page[Any]:
+    """One keyset page of `stmt` ordered by (column, id): what every list endpoint returns. `sort` names
+    the order in the cursor, so a cursor of another list or order is refused; `with_count` adds the
+    total (see `count`)."""
+    after = decode_cursor(cursor, sort) if cursor else None
+    ordered = keyset(
+        stmt, column=column, id_column=id_column, descending=descending, after=after, limit=limit
+    )
+    rows = list(session.scalars(ordered).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if rows else None
+    next_cursor = (
+        encode_cursor(sort, getattr(last, column.key), last.id) if more and last is not None else None
+    )
+    result: Page[Any] = Page(items=rows, next_cursor=next_cursor)
+    if with_count:
+        result.count, result.count_exact = count(session, stmt)
+    return result
+
+
+#: `?count=true` counts exactly up to this many rows; beyond it PostgreSQL's planner estimates.
+COUNT_BOUND = 10_000
+
+
+def count(session: Session, stmt: Select[Any], bound: int = COUNT_BOUND) -> tuple[int, bool]:
+    """How many rows `stmt` selects, and whether that is exact: exact up to `bound` (a LIMITed count, never
+    an unbounded COUNT(*)); beyond it the planner's estimate on PostgreSQL, else `bound` as a lower bound."""
+    inner = stmt.order_by(None).limit(bound + 1).subquery()
+    found = int(session.scalar(select(func.count()).select_from(inner)) or 0)
+    if found <= bound:
+        return found, True
+    if session.get_bind().dialect.name == "postgresql":
+        return max(_planner_estimate(session, stmt), bound + 1), False
+    return bound + 1, False
+
+
+def _planner_estimate(session: Session, stmt: Select[Any]) -> int:
+    compiled = stmt.order_by(None).compile(dialect=session.get_bind().dialect)
+    plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", dict(compiled.params))
+    raw: Any = plan.scalar()
+    document = json.loads(raw) if isinstance(raw, str) else raw
+    return int(document[0]["Plan"]["Plan Rows"])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BeforeValidator, Strict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 NO_NUL = r"^[^\x00]*$"
+ItemT = TypeVar("ItemT")
 
 #: A short single-purpose string such as a title: trimmed, 1-200 characters.
 ShortText = Annotated[
@@ -55,3 +56,23 @@ def _as_utc(value: datetime) -> datetime:
 
 #: A point in time for filters: any ISO 8601 time, normalised to UTC (no offset means UTC).
 UtcTime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_as_utc)]
+
+
+class Collection(BaseModel, Generic[ItemT]):
+    """Every list answer: a page of `items`, the cursor of the next page (null on the last), and with
+    `?count=true` the total (`count_exact` false when it is PostgreSQL's estimate beyond 10,000)."""
+
+    items: list[ItemT]
+    next_cursor: str | None = None
+    count: int | None = None
+    count_exact: bool | None = None
+
+
+class ListQuery(BaseModel):
+    """The query every list takes: a page size, where to continue, and whether to count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=200, description="Items per page.")
+    cursor: Ref | None = Field(default=None, description="`next_cursor` of the previous page.")
+    count: bool = Field(default=False, description="Also return the total (exact up to 10,000).")

@@ -12,6 +12,7 @@ from vigil.auth.deps import ApiActor
 from vigil.incidents import service
 from vigil.incidents.schemas import (
     CategoryCreate,
+    CategoryPage,
     CategoryRead,
     CategoryUpdate,
     CommentCreate,
@@ -45,7 +46,10 @@ def list_incidents(db: Db, actor: ApiActor, filters: Annotated[IncidentFilter, Q
     with db.unit_of_work() as session:
         page = service.list_incidents(session=session, actor=actor, filters=filters)
         return IncidentPage(
-            items=[service.to_read(i, actor) for i in page.items], next_cursor=page.next_cursor
+            items=[service.to_read(i, actor) for i in page.items],
+            next_cursor=page.next_cursor,
+            count=page.count,
+            count_exact=page.count_exact,
         )
 
 
@@ -229,12 +233,14 @@ def get_timeline(ref: str, db: Db, actor: ApiActor) -> list[TimelineEntry]:
 categories_router = APIRouter(prefix="/api/v1/incident-categories", tags=["incidents"], responses=ERRORS)
 
 
-@categories_router.get("", response_model=list[CategoryRead])
-def list_categories(db: Db, actor: ApiActor) -> list[CategoryRead]:
+@categories_router.get("", response_model=CategoryPage)
+def list_categories(db: Db, actor: ApiActor) -> CategoryPage:
+    """Every category, active or not, in display order: one page (the list is short by nature)."""
     with db.unit_of_work() as session:
-        return [
-            CategoryRead.model_validate(c) for c in service.categories.list_all(session=session, actor=actor)
-        ]
+        found = service.categories.list_all(session=session, actor=actor)
+        return CategoryPage(
+            items=[CategoryRead.model_validate(c) for c in found], count=len(found), count_exact=True
+        )
 
 
 @categories_router.post(

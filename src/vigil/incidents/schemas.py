@@ -11,7 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from vigil.auth.schemas import TeamRef, UserRef
 from vigil.cmdb.schemas import CIRef
-from vigil.core.schemas import NO_NUL, LongText, Ref, RequiredText, ShortText, StrictBool, Tag, UtcTime
+from vigil.core.schemas import (
+    NO_NUL,
+    Collection,
+    LongText,
+    Ref,
+    RequiredText,
+    ShortText,
+    StrictBool,
+    Tag,
+    UtcTime,
+)
 from vigil.incidents.lifecycle import Action, Status
 from vigil.incidents.priority import Level, Priority
 
@@ -158,6 +168,7 @@ class IncidentFilter(BaseModel):
     sort: SortKey = SortKey.CREATED_DESC
     cursor: Ref | None = None
     limit: int = Field(default=50, ge=1, le=200)
+    count: bool = Field(default=False, description="Also return the total (exact up to 10,000).")
 
 
 class CategoryRead(BaseModel):
@@ -224,9 +235,8 @@ class IncidentRead(BaseModel):
     version: int
 
 
-class IncidentPage(BaseModel):
-    items: list[IncidentRead]
-    next_cursor: str | None
+class IncidentPage(Collection[IncidentRead]):
+    """A page of incidents."""
 
 
 class TimelineKind(StrEnum):
@@ -244,3 +254,7 @@ class TimelineEntry(BaseModel):
     action: str
     changes: dict[str, list[Any]] = Field(default_factory=dict)
     body: str | None = None
+
+
+class CategoryPage(Collection[CategoryRead]):
+    """The categories."""

@@ -13,9 +13,11 @@ from vigil.auth.models import ApiToken, User
 from vigil.auth.roles import Role
 from vigil.auth.schemas import Scope, TokenCreate
 from vigil.auth.service.users import actor_for, own_account, resolve_user
-from vigil.core import audit, clock
+from vigil.core import audit, clock, pagination
 from vigil.core.actor import Actor, Channel
 from vigil.core.errors import Forbidden, NotFound
+from vigil.core.pagination import Page
+from vigil.core.schemas import ListQuery
 
 
 def create(*, session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiToken, str]:
@@ -58,14 +60,29 @@ def create(*, session: Session, actor: Actor, data: TokenCreate) -> tuple[ApiTok
 
 def list_for(*, session: Session, actor: Actor, user: str | None = None) -> list[ApiToken]:
     """Your tokens, or (administrators) another user's."""
-    owner_id = actor.user_id
-    if user is not None and policy.can(actor, "token.manage_others"):
-        owner_id = resolve_user(session, user, include_inactive=True).id
-    elif user is not None and own_account(session, actor, user) is None:
-        # Decided without looking anyone up, so the answer reveals no one's existence.
-        raise Forbidden("only administrators list other users' tokens")
+    owner_id = _owner(session, actor, user)
     stmt = select(ApiToken).where(ApiToken.user_id == owner_id).order_by(ApiToken.created_at.desc())
     return list(session.scalars(stmt))
+
+
+def _owner(session: Session, actor: Actor, user: str | None) -> uuid.UUID | None:
+    """Whose tokens `actor` asks for: their own, or (administrators) `user`'s."""
+    if user is not None and policy.can(actor, "token.manage_others"):
+        return resolve_user(session, user, include_inactive=True).id
+    if user is not None and own_account(session, actor, user) is None:
+        # Decided without looking anyone up, so the answer reveals no one's existence.
+        raise Forbidden("only administrators list other users' tokens")
+    return actor.user_id
+
+
+def page_for(*, session: Session, actor: Actor, query: ListQuery, user: str | None = None) -> Page[ApiToken]:
+    """A page of `list_for`'s tokens, newest first (the API's list)."""
+    owner_id = _owner(session, actor, user)
+    stmt = select(ApiToken).where(ApiToken.user_id == owner_id)
+    return pagination.page(
+        session, stmt, column=ApiToken.created_at, id_column=ApiToken.id, sort="tokens:-created_at",
+        cursor=query.cursor, limit=query.limit, descending=True, with_count=query.count,
+    )  # fmt: skip
 
 
 def revoke(*, session: Session, actor: Actor, token_id: uuid.UUID) -> ApiToken:

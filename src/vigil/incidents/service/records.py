@@ -13,7 +13,7 @@ from vigil.auth import service as auth_service
 from vigil.auth.models import User
 from vigil.auth.roles import STAFF
 from vigil.cmdb import service as cmdb_service
-from vigil.core import audit, clock, events, numbering, search
+from vigil.core import audit, clock, events, numbering, pagination, search
 from vigil.core.actor import Actor
 from vigil.core.errors import IllegalTransition, Invalid, NotFound, check_version
 from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
@@ -354,4 +354,9 @@ def list_incidents(*, session: Session, actor: Actor, filters: IncidentFilter) -
     rows = rows[: filters.limit]
     mark_visible_parents(session, actor, rows)
     cursor = encode_cursor(sort, getattr(rows[-1], sort.lstrip("-")), rows[-1].id) if more and rows else None
-    return Page(items=rows, next_cursor=cursor)
+    found: Page[Incident] = Page(items=rows, next_cursor=cursor)
+    if filters.count:
+        found.count, found.count_exact = pagination.count(
+            session, select(Incident.id).where(policy.visible(actor), *_conditions(session, actor, filters))
+        )
+    return found

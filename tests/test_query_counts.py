@@ -30,6 +30,7 @@ from vigil.cmdb import service as cmdb_service
 from vigil.cmdb.schemas import CICreate
 from vigil.core.actor import Actor
 from vigil.core.db import Database
+from vigil.core.schemas import ListQuery
 from vigil.incidents import service
 from vigil.incidents.schemas import CommentCreate, IncidentUpdate
 
@@ -47,6 +48,7 @@ class World:
     incident: str
     user: str
     team: str
+    comment: str
 
 
 def _grow(session: Session, admin: Actor, size: int) -> str:
@@ -81,7 +83,8 @@ def world(session: Session, admin: Actor) -> World:
     cmdb_service.create(session=session, actor=admin, data=CICreate(name="core-switch"))
     user = make_user(session, admin, Role.AGENT)
     team = make_team(session, admin, user, name=f"Team {next(_n)}")
-    return World(admin, number, str(user.id), str(team.id))
+    comment = service.comments(session=session, actor=admin, ref=number, query=ListQuery()).items[0]
+    return World(admin, number, str(user.id), str(team.id), str(comment.id))
 
 
 def _api_reads() -> list[openapi.Operation]:
@@ -89,7 +92,9 @@ def _api_reads() -> list[openapi.Operation]:
 
 
 def _url(path: str, w: World) -> str:
-    targets = openapi.Targets(incident=w.incident, user=w.user, category="Other", token_id=w.user)
+    targets = openapi.Targets(
+        incident=w.incident, user=w.user, category="Other", token_id=w.user, comment=w.comment
+    )
     url = openapi.url(openapi.Operation("GET", path, None), targets)
     return re.sub(r"/api/v1/teams/[^/]+$", f"/api/v1/teams/{w.team}", url)
 

@@ -49,6 +49,7 @@ class Targets:
     token_id: str
     team: str = "Service Desk"
     ci: str = "core-switch"  # the world fixtures create a CI of that name
+    comment: str = ""  # a comment on `incident`, where a fixture made one
 
 
 def load_schema() -> dict[str, Any]:
@@ -96,7 +97,7 @@ def url(op: Operation, targets: Targets) -> str:
             if op.path.startswith("/api/v1/cis/"):
                 return targets.ci
             return targets.user if op.path.startswith("/api/v1/users/") else targets.incident
-        known = {"name": targets.category, "token_id": targets.token_id}
+        known = {"name": targets.category, "token_id": targets.token_id, "comment_id": targets.comment}
         return known.get(name) or str(uuid.uuid4())
 
     return re.sub(r"\{(\w+)\}", value, op.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from vigil.auth.deps import ApiActor
+from vigil.core.schemas import ListQuery
 from vigil.incidents import service
 from vigil.incidents.schemas import (
     CategoryCreate,
@@ -16,6 +18,7 @@ from vigil.incidents.schemas import (
     CategoryRead,
     CategoryUpdate,
     CommentCreate,
+    CommentPage,
     CommentRead,
     IncidentCreate,
     IncidentFilter,
@@ -209,7 +212,9 @@ def cancel_incident(
     return _note_action(db, actor, ref, "cancel", data, key, if_match)
 
 
-@router.post("/{ref}/comments", response_model=CommentRead, status_code=201)
+@router.post(
+    "/{ref}/comments", response_model=CommentRead, status_code=201, responses={201: {"headers": LOCATION}}
+)
 def add_comment(ref: str, data: CommentCreate, db: Db, actor: ApiActor, key: IdemKey = None) -> JSONResponse:
     return idempotent.run(
         db,
@@ -221,7 +226,24 @@ def add_comment(ref: str, data: CommentCreate, db: Db, actor: ApiActor, key: Ide
         work=lambda s: CommentRead.model_validate(
             service.add_comment(session=s, actor=actor, ref=ref, data=data)
         ),
+        location=lambda body: f"/api/v1/incidents/{body['incident_id']}/comments/{body['id']}",
     )
+
+
+@router.get("/{ref}/comments", response_model=CommentPage)
+def list_comments(ref: str, db: Db, actor: ApiActor, query: Annotated[ListQuery, Query()]) -> CommentPage:
+    """The incident's comments (and, for staff, work notes), oldest first, a page at a time."""
+    with db.unit_of_work() as session:
+        found = service.comments(session=session, actor=actor, ref=ref, query=query)
+        return CommentPage.model_validate(found, from_attributes=True)
+
+
+@router.get("/{ref}/comments/{comment_id}", response_model=CommentRead)
+def get_comment(ref: str, comment_id: uuid.UUID, db: Db, actor: ApiActor) -> CommentRead:
+    with db.unit_of_work() as session:
+        return CommentRead.model_validate(
+            service.comment(session=session, actor=actor, ref=ref, comment_id=comment_id)
+        )
 
 
 @router.get("/{ref}/timeline", response_model=list[TimelineEntry])

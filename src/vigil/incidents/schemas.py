@@ -131,13 +131,21 @@ class CommentCreate(BaseModel):
 
 
 class CommentRead(BaseModel):
+    """A comment, or (internal) a work note only staff see."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    incident_id: uuid.UUID
+    author_id: uuid.UUID | None
     author_name: str
     body: str
     internal: bool
     created_at: datetime
+
+
+class CommentPage(Collection[CommentRead]):
+    """A page of an incident's comments, oldest first."""
 
 
 class SortKey(StrEnum):
@@ -248,9 +256,11 @@ class TimelineKind(StrEnum):
 
 
 class TimelineEntry(BaseModel):
+    id: str = Field(description="`audit-<n>` for a recorded change, `comment-<uuid>` for a comment.")
     at: datetime
     kind: TimelineKind
     actor: str
+    actor_id: uuid.UUID | None = None
     action: str
     changes: dict[str, list[Any]] = Field(default_factory=dict)
     body: str | None = None

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from vigil.core import audit, clock
+from vigil.core import audit, clock, pagination
 from vigil.core.actor import Actor
-from vigil.core.errors import IllegalTransition, check_version
+from vigil.core.errors import IllegalTransition, NotFound, check_version
+from vigil.core.pagination import Page
+from vigil.core.schemas import ListQuery
 from vigil.incidents import lifecycle, policy
 from vigil.incidents.lifecycle import Action
 from vigil.incidents.models import Incident, IncidentComment
@@ -186,6 +189,36 @@ def add_comment(
     return comment
 
 
+def _comments(session: Session, actor: Actor, incident_id: uuid.UUID) -> Select[Any]:
+    """An incident's comments `actor` may read: work notes only for those allowed to read them."""
+    stmt = select(IncidentComment).where(IncidentComment.incident_id == incident_id)
+    if not policy.can(actor, "incident.read_work_notes"):
+        stmt = stmt.where(IncidentComment.internal.is_(False))
+    return stmt
+
+
+def comments(
+    *, session: Session, actor: Actor, ref: str | uuid.UUID, query: ListQuery
+) -> Page[IncidentComment]:
+    """A page of the incident's comments (and, for staff, work notes), oldest first."""
+    stmt = _comments(session, actor, visible_id(session, actor, ref))
+    return pagination.page(
+        session, stmt, column=IncidentComment.created_at, id_column=IncidentComment.id,
+        sort="comments:created_at", cursor=query.cursor, limit=query.limit, with_count=query.count,
+    )  # fmt: skip
+
+
+def comment(
+    *, session: Session, actor: Actor, ref: str | uuid.UUID, comment_id: uuid.UUID
+) -> IncidentComment:
+    """One comment of the incident; a work note is not found for those who may not read work notes."""
+    stmt = _comments(session, actor, visible_id(session, actor, ref)).where(IncidentComment.id == comment_id)
+    found: IncidentComment | None = session.scalars(stmt).one_or_none()
+    if found is None:
+        raise NotFound(f"comment {comment_id} not found on incident {ref}")
+    return found
+
+
 _COMMENT_ACTIONS = frozenset({"incident.comment", "incident.work_note"})
 
 
@@ -220,18 +253,23 @@ def timeline(
             changes = {**changes, "parent": [None if v in hide else v for v in changes["parent"]]}
         entries.append(
             TimelineEntry(
-                at=rec.occurred_at, kind=kind, actor=rec.actor_name, action=rec.action, changes=changes
+                id=f"audit-{rec.id}",
+                at=rec.occurred_at,
+                kind=kind,
+                actor=rec.actor_name,
+                actor_id=rec.actor_id,
+                action=rec.action,
+                changes=changes,
             )
         )
-    stmt = select(IncidentComment).where(IncidentComment.incident_id == incident_id)
-    if not policy.can(actor, "incident.read_work_notes"):
-        stmt = stmt.where(IncidentComment.internal.is_(False))
-    for c in session.scalars(stmt):
+    for c in session.scalars(_comments(session, actor, incident_id)):
         entries.append(
             TimelineEntry(
+                id=f"comment-{c.id}",
                 at=c.created_at,
                 kind=TimelineKind.WORK_NOTE if c.internal else TimelineKind.COMMENT,
                 actor=c.author_name,
+                actor_id=c.author_id,
                 action="incident.work_note" if c.internal else "incident.comment",
                 body=c.body,
             )

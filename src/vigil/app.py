@@ -18,7 +18,7 @@ from vigil.core import auditseal, registry
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
 from vigil.version import __version__
-from vigil.web import contract, edge, health, problems
+from vigil.web import contract, edge, health, problems, ratelimit
 from vigil.web.deps import LoginRequired
 from vigil.web.templating import render_error
 
@@ -72,7 +72,12 @@ def create_app(
     app.state.auth_settings = auth_settings or get_auth_settings()
     problems.install(app, render_error)
     app.exception_handler(LoginRequired)(_to_login)
-    app.add_middleware(edge.Edge, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(
+        ratelimit.RateLimits,
+        per_token=settings.rate_limit_per_token,
+        per_address=settings.rate_limit_per_address,
+    )
+    app.add_middleware(edge.Edge, trusted_proxies=settings.trusted_proxies)  # outermost
     app.include_router(health.router)
     for part in ("api", "ui"):  # every domain's REST endpoints, then its pages
         for router in registry.objects(part):

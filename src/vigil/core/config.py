@@ -6,6 +6,7 @@ import ipaddress
 from functools import lru_cache
 from typing import Annotated, Any
 
+from limits import parse_many
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -32,6 +33,18 @@ class Settings(BaseSettings):
     audit_key_file: str = "./vigil-audit.key"
     #: Records are sealed into the chain seconds after they commit; older unsealed ones fail `verify`.
     audit_seal_max_seconds: float = Field(default=300.0, gt=0)
+
+    #: API rate limits (per server process): per bearer token, and per client address for every API request.
+    #: `limits` notation ("600/minute", "10/second;1000/hour"); empty turns that limit off.
+    rate_limit_per_token: str = "600/minute"
+    rate_limit_per_address: str = "1200/minute"
+
+    @field_validator("rate_limit_per_token", "rate_limit_per_address")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if value.strip():
+            parse_many(value)  # ValueError names what is wrong
+        return value.strip()
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -53,6 +53,11 @@ IDEMPOTENCY = {
     "Idempotency-Key": {"description": "The key this answer is stored under.", **HEADER},
     "Idempotent-Replayed": {"description": "`true` when this is the stored first answer.", **HEADER},
 }
+RATE_HEADERS = {
+    "RateLimit-Policy": {"description": 'The limit nearest to running out: `"token";q=600;w=60`.', **HEADER},
+    "RateLimit": {"description": 'What is left of it: `"token";r=42;t=17` (requests, seconds).', **HEADER},
+}
+RETRY_AFTER = {"description": "Seconds to wait before retrying.", **HEADER}
 EXTRA_TITLES = {413: "Content too large", 429: "Too many requests", 503: "Service unavailable"}
 
 
@@ -89,16 +94,21 @@ def complete(doc: dict[str, Any]) -> None:
 
 def _operation(path: str, op: dict[str, Any]) -> None:
     responses: dict[str, Any] = op.setdefault("responses", {})
+    limited = path.startswith("/api/") and not path.startswith("/api/v1/health")
     if path.startswith("/api/"):
         if _json_body(op):
             responses.setdefault("415", {})
         if path != "/api/v1/health":
             responses.setdefault("503", {})
+    if limited:
+        responses.setdefault("429", {})
     takes_key = any(p.get("name") == "Idempotency-Key" for p in op.get("parameters", []))
     for code, response in responses.items():
         status = int(code) if code.isdigit() else 0
         headers = response.setdefault("headers", {})
         headers.setdefault("X-Request-ID", REQUEST_ID)
+        if limited:
+            headers.update(RATE_HEADERS if status != 429 else {**RATE_HEADERS, "Retry-After": RETRY_AFTER})
         if status >= 400:
             response["description"] = TITLES.get(status) or EXTRA_TITLES.get(status, "Error")
             response["content"] = {PROBLEM: {"schema": {"$ref": REF}}}

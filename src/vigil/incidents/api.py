@@ -150,66 +150,39 @@ def _note_action(
     )
 
 
-@router.post(
-    "/{ref}/acknowledge", response_model=IncidentRead, responses=VERSIONED, summary="Acknowledge incident"
-)
-def acknowledge_incident(
-    ref: str,
-    db: Db,
-    actor: ApiActor,
-    data: IncidentNote | None = None,
-    key: IdemKey = None,
-    if_match: IfMatch = None,
-) -> JSONResponse:
-    return _note_action(db, actor, ref, "acknowledge", data, key, if_match)
+#: The lifecycle actions that carry at most a note, each its own operation (`acknowledge_incident`, ...).
+NOTE_SUMMARIES = {
+    "acknowledge": "Acknowledge incident",
+    "hold": "Put incident on hold",
+    "resume": "Resume incident",
+    "close": "Close incident",
+    "cancel": "Cancel incident",
+}
 
 
-@router.post("/{ref}/hold", response_model=IncidentRead, responses=VERSIONED, summary="Put incident on hold")
-def hold_incident(
-    ref: str,
-    db: Db,
-    actor: ApiActor,
-    data: IncidentNote | None = None,
-    key: IdemKey = None,
-    if_match: IfMatch = None,
-) -> JSONResponse:
-    return _note_action(db, actor, ref, "hold", data, key, if_match)
+def _note_route(action: str, summary: str) -> None:
+    def act(
+        ref: str,
+        db: Db,
+        actor: ApiActor,
+        data: IncidentNote | None = None,
+        key: IdemKey = None,
+        if_match: IfMatch = None,
+    ) -> JSONResponse:
+        return _note_action(db, actor, ref, action, data, key, if_match)
+
+    act.__doc__ = f"{summary}: the `{action}` action; an optional note goes into the timeline."
+    router.post(
+        f"/{{ref}}/{action}",
+        response_model=IncidentRead,
+        responses=VERSIONED,
+        summary=summary,
+        name=f"{action}_incident",
+    )(act)
 
 
-@router.post("/{ref}/resume", response_model=IncidentRead, responses=VERSIONED, summary="Resume incident")
-def resume_incident(
-    ref: str,
-    db: Db,
-    actor: ApiActor,
-    data: IncidentNote | None = None,
-    key: IdemKey = None,
-    if_match: IfMatch = None,
-) -> JSONResponse:
-    return _note_action(db, actor, ref, "resume", data, key, if_match)
-
-
-@router.post("/{ref}/close", response_model=IncidentRead, responses=VERSIONED, summary="Close incident")
-def close_incident(
-    ref: str,
-    db: Db,
-    actor: ApiActor,
-    data: IncidentNote | None = None,
-    key: IdemKey = None,
-    if_match: IfMatch = None,
-) -> JSONResponse:
-    return _note_action(db, actor, ref, "close", data, key, if_match)
-
-
-@router.post("/{ref}/cancel", response_model=IncidentRead, responses=VERSIONED, summary="Cancel incident")
-def cancel_incident(
-    ref: str,
-    db: Db,
-    actor: ApiActor,
-    data: IncidentNote | None = None,
-    key: IdemKey = None,
-    if_match: IfMatch = None,
-) -> JSONResponse:
-    return _note_action(db, actor, ref, "cancel", data, key, if_match)
+for _action, _summary in NOTE_SUMMARIES.items():
+    _note_route(_action, _summary)
 
 
 @router.post(

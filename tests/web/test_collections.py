@@ -76,3 +76,22 @@ def test_a_count_beyond_its_bound_is_flagged_as_inexact(session: Session) -> Non
     assert pagination.count(session, stmt, bound=total) == (total, True)
     estimated, exact = pagination.count(session, stmt, bound=2)
     assert not exact and estimated >= 3  # PostgreSQL: the planner's estimate; SQLite: more than the bound
+
+
+def test_sync_clients_ask_for_what_changed_since(api_client: TestClient) -> None:
+    first = api_client.post("/api/v1/incidents", json={"title": "Old one"}).json()
+    second = api_client.post("/api/v1/incidents", json={"title": "New one"}).json()
+    since = second["updated_at"]
+    api_client.patch(f"/api/v1/incidents/{first['number']}", json={"title": "Old one, edited"})
+    changed = api_client.get(
+        "/api/v1/incidents", params={"updated_after": since, "sort": "updated_at"}
+    ).json()
+    assert [i["number"] for i in changed["items"]] == [second["number"], first["number"]]
+
+
+def test_fields_trims_each_item(api_client: TestClient) -> None:
+    api_client.post("/api/v1/incidents", json={"title": "Disk full"})
+    trimmed = api_client.get("/api/v1/incidents", params={"fields": "number,title, status"}).json()
+    assert trimmed["items"] and all(set(i) == {"number", "title", "status"} for i in trimmed["items"])
+    bad = api_client.get("/api/v1/incidents", params={"fields": "number,password"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "fields" and "password" in bad.text

@@ -45,15 +45,22 @@ VERSIONED: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("", response_model=IncidentPage)
-def list_incidents(db: Db, actor: ApiActor, filters: Annotated[IncidentFilter, Query()]) -> IncidentPage:
+def list_incidents(db: Db, actor: ApiActor, filters: Annotated[IncidentFilter, Query()]) -> Any:
+    """Incidents you may see, newest first by default, a page at a time; `fields` trims each item."""
+    fields = filters.selected_fields()
     with db.unit_of_work() as session:
         page = service.list_incidents(session=session, actor=actor, filters=filters)
-        return IncidentPage(
+        answer = IncidentPage(
             items=[service.to_read(i, actor) for i in page.items],
             next_cursor=page.next_cursor,
             count=page.count,
             count_exact=page.count_exact,
         )
+    if fields is None:
+        return answer
+    body = answer.model_dump(mode="json")
+    body["items"] = [{name: item[name] for name in fields} for item in body["items"]]
+    return JSONResponse(body)
 
 
 @router.post("", response_model=IncidentRead, status_code=201, responses={201: {"headers": LOCATION}})

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from vigil.auth.schemas import TeamRef, UserRef
 from vigil.cmdb.schemas import CIRef
+from vigil.core.errors import Invalid
 from vigil.core.schemas import (
     NO_NUL,
     Collection,
@@ -172,11 +173,33 @@ class IncidentFilter(BaseModel):
     ci: Ref | None = Field(default=None, description="Affected CI UUID or name.")
     created_after: UtcTime | None = None
     created_before: UtcTime | None = None
+    updated_after: UtcTime | None = Field(
+        default=None,
+        description="Only incidents changed at or after this time (for sync clients, with sort=updated_at).",
+    )
     q: Ref | None = Field(default=None, description="Free text over number, title and description.")
     sort: SortKey = SortKey.CREATED_DESC
     cursor: Ref | None = None
     limit: int = Field(default=50, ge=1, le=200)
     count: bool = Field(default=False, description="Also return the total (exact up to 10,000).")
+    fields: Ref | None = Field(
+        default=None,
+        description="Comma-separated fields each item keeps (e.g. `number,title,status`); all by default.",
+    )
+
+    def selected_fields(self) -> list[str] | None:
+        """The fields asked for, checked against the incident's shape (an unknown one is a 422)."""
+        if self.fields is None:
+            return None
+        names = [n.strip() for n in self.fields.split(",") if n.strip()]
+        unknown = [n for n in names if n not in IncidentRead.model_fields]
+        if unknown or not names:
+            known = ", ".join(IncidentRead.model_fields)
+            raise Invalid(
+                f"unknown field(s) {', '.join(unknown) or '(none given)'}; choose from: {known}",
+                field="fields",
+            )
+        return names
 
 
 class CategoryRead(BaseModel):

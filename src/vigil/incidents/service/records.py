@@ -295,13 +295,21 @@ def _conditions(session: Session, actor: Actor, f: IncidentFilter) -> list[Colum
     if f.ci:
         ci = cmdb_service.resolve(session, f.ci, field="ci")
         conds.append(Incident.id.in_(select(incident_ci.c.incident_id).where(incident_ci.c.ci_id == ci.id)))
+    conds += _time_conditions(f)
+    if f.q:
+        q = f.q.strip()
+        conds.append(or_(Incident.number == q.upper(), search.matches(session, SEARCH, q, Incident.id)))
+    return conds
+
+
+def _time_conditions(f: IncidentFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
     if f.created_after:
         conds.append(Incident.created_at >= f.created_after)
     if f.created_before:
         conds.append(Incident.created_at < f.created_before)
-    if f.q:
-        q = f.q.strip()
-        conds.append(or_(Incident.number == q.upper(), search.matches(session, SEARCH, q, Incident.id)))
+    if f.updated_after:
+        conds.append(Incident.updated_at >= f.updated_after)
     return conds
 
 

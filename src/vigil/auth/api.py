@@ -28,7 +28,7 @@ from vigil.auth.schemas import (
     UserUpdate,
 )
 from vigil.core.schemas import ListQuery
-from vigil.web import idempotent, problems
+from vigil.web import idempotent, problems, versions
 from vigil.web.deps import Db
 
 ERRORS = problems.responses(403, 404, 409, 422)
@@ -81,17 +81,25 @@ def create_user(data: UserCreate, db: Db, actor: ApiActor, key: idempotent.IdemK
     )
 
 
-@router.get("/users/{ref}", response_model=UserRead)
-def get_user(ref: str, db: Db, actor: ApiActor) -> UserRead:
+@router.get("/users/{ref}", response_model=UserRead, responses=versions.TAGGED)
+def get_user(ref: str, db: Db, actor: ApiActor, response: Response) -> UserRead:
     """One user by id or email (requesters: only themself)."""
     with db.unit_of_work() as session:
-        return UserRead.model_validate(service.get_user(session=session, actor=actor, ref=ref))
+        read = UserRead.model_validate(service.get_user(session=session, actor=actor, ref=ref))
+    return versions.tag(response, read)
 
 
-@router.patch("/users/{ref}", response_model=UserRead)
-def update_user(ref: str, data: UserUpdate, db: Db, actor: ApiActor) -> UserRead:
+@router.patch("/users/{ref}", response_model=UserRead, responses=versions.VERSIONED)
+def update_user(
+    ref: str, data: UserUpdate, db: Db, actor: ApiActor, response: Response, if_match: versions.IfMatch = None
+) -> UserRead:
+    expected = versions.expected_version(if_match, data.version)
     with db.unit_of_work() as session:
-        return UserRead.model_validate(service.update_user(session=session, actor=actor, ref=ref, data=data))
+        user = service.update_user(
+            session=session, actor=actor, ref=ref, data=data, expected_version=expected
+        )
+        read = UserRead.model_validate(user)
+    return versions.tag(response, read)
 
 
 @router.post("/users/{ref}/password", status_code=204)
@@ -138,17 +146,25 @@ def create_team(data: TeamCreate, db: Db, actor: ApiActor, key: idempotent.IdemK
     )
 
 
-@router.get("/teams/{ref}", response_model=TeamRead)
-def get_team(ref: str, db: Db, actor: ApiActor) -> TeamRead:
+@router.get("/teams/{ref}", response_model=TeamRead, responses=versions.TAGGED)
+def get_team(ref: str, db: Db, actor: ApiActor, response: Response) -> TeamRead:
     with db.unit_of_work() as session:
-        return TeamRead.model_validate(service.get_team(session=session, actor=actor, ref=ref))
+        read = TeamRead.model_validate(service.get_team(session=session, actor=actor, ref=ref))
+    return versions.tag(response, read)
 
 
-@router.patch("/teams/{ref}", response_model=TeamRead)
-def update_team(ref: str, data: TeamUpdate, db: Db, actor: ApiActor) -> TeamRead:
+@router.patch("/teams/{ref}", response_model=TeamRead, responses=versions.VERSIONED)
+def update_team(
+    ref: str, data: TeamUpdate, db: Db, actor: ApiActor, response: Response, if_match: versions.IfMatch = None
+) -> TeamRead:
     """Administrators rename a team, change its manager or replace its members."""
+    expected = versions.expected_version(if_match, data.version)
     with db.unit_of_work() as session:
-        return TeamRead.model_validate(service.update_team(session=session, actor=actor, ref=ref, data=data))
+        team = service.update_team(
+            session=session, actor=actor, ref=ref, data=data, expected_version=expected
+        )
+        read = TeamRead.model_validate(team)
+    return versions.tag(response, read)
 
 
 @router.get("/tokens", response_model=TokenPage)

@@ -31,6 +31,9 @@ class User(UUIDPk, Base):
     #: argon2id hash; None means the account cannot log in with a password.
     password_hash: Mapped[str | None] = mapped_column(Text)
     password_changed_at: Mapped[datetime | None]
+    #: Bumped by every change: the ETag clients send back in If-Match.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     teams: Mapped[list[Team]] = relationship(secondary=team_member, back_populates="members")
 
@@ -41,6 +44,9 @@ class Team(UUIDPk, Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    #: Bumped by every change: the ETag clients send back in If-Match.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     members: Mapped[list[User]] = relationship(
         secondary=team_member, back_populates="teams", order_by="User.display_name"

@@ -24,6 +24,7 @@ class UserRef(BaseModel):
 class UserRead(UserRef):
     role: Role
     active: StrictBool
+    version: int = Field(description="Bumped by every change; the ETag, for If-Match.")
 
 
 class UserCreate(BaseModel):
@@ -44,6 +45,9 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     #: Strict: 0, 1 or "false" are refused rather than read as a boolean.
     active: StrictBool | None = None
+    version: int | None = Field(
+        default=None, ge=1, description="The version read (as If-Match): a newer one is a 412."
+    )
 
 
 class PasswordChange(BaseModel):
@@ -103,6 +107,7 @@ class TeamRead(TeamRef):
     manager: UserRef | None
     members: list[UserRef]
     created_at: datetime
+    version: int = Field(description="Bumped by every change; the ETag, for If-Match.")
 
 
 class TeamUpdate(BaseModel):
@@ -116,6 +121,9 @@ class TeamUpdate(BaseModel):
     )
     members: list[Annotated[str, Field(min_length=1, max_length=254, pattern=NO_NUL)]] | None = Field(
         default=None, max_length=500, description="User UUIDs or emails: the team's whole membership."
+    )
+    version: int | None = Field(
+        default=None, ge=1, description="The version read (as If-Match): a newer one is a 412."
     )
 
 

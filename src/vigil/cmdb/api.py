@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from vigil.auth.deps import ApiActor
 from vigil.cmdb import service
 from vigil.cmdb.schemas import CICreate, CIPage, CIQuery, CIRead
-from vigil.web import idempotent, problems
+from vigil.web import idempotent, problems, versions
 from vigil.web.deps import Db
 
 router = APIRouter(
@@ -43,8 +43,9 @@ def create_ci(data: CICreate, db: Db, actor: ApiActor, key: idempotent.IdemKey =
     )
 
 
-@router.get("/{ref}", response_model=CIRead, responses=problems.responses(404))
-def get_ci(ref: str, db: Db, actor: ApiActor) -> CIRead:
+@router.get("/{ref}", response_model=CIRead, responses={**problems.responses(404), **versions.TAGGED})
+def get_ci(ref: str, db: Db, actor: ApiActor, response: Response) -> CIRead:
     """One configuration item by id or exact name."""
     with db.unit_of_work() as session:
-        return CIRead.model_validate(service.get(session=session, actor=actor, ref=ref))
+        read = CIRead.model_validate(service.get(session=session, actor=actor, ref=ref))
+    return versions.tag(response, read)

@@ -17,3 +17,6 @@ class ConfigurationItem(UUIDPk, Base):
     ci_type: Mapped[str] = mapped_column(String(60), default="service")
     status: Mapped[str] = mapped_column(String(30), default="operational")
     created_at: Mapped[datetime]
+    #: Bumped by every change: the ETag clients send back in If-Match.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}

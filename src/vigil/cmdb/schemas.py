@@ -19,6 +19,7 @@ class CIRef(BaseModel):
 
 class CIRead(CIRef):
     status: str
+    version: int = Field(description="Bumped by every change; the ETag, for If-Match.")
 
 
 class CICreate(BaseModel):

@@ -263,16 +263,23 @@ def add_category(data: CategoryCreate, db: Db, actor: ApiActor, key: IdemKey = N
     )
 
 
-@categories_router.get("/{name}", response_model=CategoryRead, responses=problems.responses(404))
-def get_category(name: str, db: Db, actor: ApiActor) -> CategoryRead:
-    with db.unit_of_work() as session:
-        return CategoryRead.model_validate(service.categories.get(session=session, actor=actor, name=name))
-
-
-@categories_router.patch(
-    "/{name}", response_model=CategoryRead, responses={403: {"description": "Forbidden"}}
+@categories_router.get(
+    "/{name}", response_model=CategoryRead, responses={**problems.responses(404), **versions.TAGGED}
 )
-def update_category(name: str, data: CategoryUpdate, db: Db, actor: ApiActor) -> CategoryRead:
+def get_category(name: str, db: Db, actor: ApiActor, response: Response) -> CategoryRead:
     with db.unit_of_work() as session:
-        category = service.categories.set_active(session=session, actor=actor, name=name, active=data.active)
-        return CategoryRead.model_validate(category)
+        read = CategoryRead.model_validate(service.categories.get(session=session, actor=actor, name=name))
+    return versions.tag(response, read)
+
+
+@categories_router.patch("/{name}", response_model=CategoryRead, responses=versions.VERSIONED)
+def update_category(
+    name: str, data: CategoryUpdate, db: Db, actor: ApiActor, response: Response, if_match: IfMatch = None
+) -> CategoryRead:
+    expected = versions.expected_version(if_match, data.version)
+    with db.unit_of_work() as session:
+        category = service.categories.set_active(
+            session=session, actor=actor, name=name, active=data.active, expected_version=expected
+        )
+        read = CategoryRead.model_validate(category)
+    return versions.tag(response, read)

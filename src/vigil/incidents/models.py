@@ -28,6 +28,9 @@ class IncidentCategory(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    #: Bumped by every change: the ETag clients send back in If-Match.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
 
 #: The incident text searched by `q` (indexed by migration 0008; keep the two equal).

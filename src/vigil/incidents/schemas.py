@@ -208,6 +208,7 @@ class CategoryRead(BaseModel):
     name: str
     active: bool
     position: int
+    version: int = Field(description="Bumped by every change; the ETag, for If-Match.")
 
 
 class CategoryCreate(BaseModel):
@@ -222,6 +223,9 @@ class CategoryUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     active: StrictBool
+    version: int | None = Field(
+        default=None, ge=1, description="The version read (as If-Match): a newer one is a 412."
+    )
 
 
 class IncidentRef(BaseModel):

@@ -8,12 +8,14 @@ If-Match compares strongly).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Header
+from fastapi import Header, Response
 from fastapi.responses import JSONResponse
 
 from vigil.core.errors import Invalid
+
+T = TypeVar("T")
 
 IfMatch = Annotated[
     str | None,
@@ -57,4 +59,18 @@ ETAG_HEADER = {
         "description": 'The record\'s version as an entity tag (`"7"`): send it in If-Match.',
         "schema": {"type": "string"},
     }
+}
+
+
+def tag(response: Response, read: T) -> T:
+    """Set the ETag of a versioned record's answer (`read.version`) and hand the answer back."""
+    response.headers["ETag"] = etag(read.version)  # type: ignore[attr-defined]
+    return read
+
+
+#: OpenAPI: a versioned record's GET (its ETag) and its PATCH or action (the ETag, and 412 on a stale one).
+TAGGED: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG_HEADER}}
+VERSIONED: dict[int | str, dict[str, Any]] = {
+    200: {"headers": ETAG_HEADER},
+    412: {"description": "Precondition failed"},
 }

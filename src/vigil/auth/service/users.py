@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from vigil.auth import credentials, policy
 from vigil.auth.models import ApiToken, Team, User, UserSession
@@ -15,7 +16,7 @@ from vigil.auth.roles import STAFF, Role
 from vigil.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from vigil.core import audit, clock, pagination
 from vigil.core.actor import Actor, Channel
-from vigil.core.errors import Conflict, Duplicate, Invalid, NotFound
+from vigil.core.errors import Conflict, Duplicate, Invalid, NotFound, check_version
 from vigil.core.pagination import Page
 from vigil.core.refs import as_uuid, ref_clause
 from vigil.core.schemas import ListQuery
@@ -124,13 +125,21 @@ def ensure_first_admin(
     return user, generated
 
 
-def update_user(*, session: Session, actor: Actor, ref: str, data: UserUpdate) -> User:
+def update_user(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str,
+    data: UserUpdate,
+    expected_version: int | frozenset[int] | None = None,
+) -> User:
     """Change a user's name, role or active flag. Deactivation ends every session and revokes every token.
 
     Re-enabling brings neither back: the user logs in again and makes new tokens.
     """
     policy.require(actor, "user.update")
     user = resolve_user(session, ref, include_inactive=True)
+    check_version(user.email, user.version, expected_version)
     changes: audit.Changes = {}
     given = data.model_fields_set
     if "display_name" in given and data.display_name and data.display_name != user.display_name:
@@ -274,10 +283,18 @@ def get_team(*, session: Session, actor: Actor, ref: str | uuid.UUID) -> Team:
     return team
 
 
-def update_team(*, session: Session, actor: Actor, ref: str, data: TeamUpdate) -> Team:
+def update_team(
+    *,
+    session: Session,
+    actor: Actor,
+    ref: str,
+    data: TeamUpdate,
+    expected_version: int | frozenset[int] | None = None,
+) -> Team:
     """Rename a team, change its manager, or replace its members; audited as old → new."""
     team = get_team(session=session, actor=actor, ref=ref)
     policy.require(actor, "team.update")
+    check_version(f"team {team.name}", team.version, expected_version)
     before = _team_snapshot(team)
     given = data.model_fields_set
     if "name" in given and data.name and data.name != team.name:
@@ -290,6 +307,7 @@ def update_team(*, session: Session, actor: Actor, ref: str, data: TeamUpdate) -
         team.members = list({u.id: u for u in (resolve_user(session, r) for r in data.members)}.values())
     changes = audit.diff(before, _team_snapshot(team))
     if changes:
+        flag_modified(team, "name")  # members live in another table: the team's version moves with them
         session.flush()
         audit.record(
             session, actor, action="team.update", object_type="team", object_id=team.id, changes=changes

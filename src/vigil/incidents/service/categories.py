@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from vigil.core import audit, cache
 from vigil.core.actor import Actor
-from vigil.core.errors import Duplicate, Invalid, NotFound
+from vigil.core.errors import Duplicate, Invalid, NotFound, check_version
 from vigil.incidents import policy
 from vigil.incidents.models import IncidentCategory
 
@@ -67,12 +67,20 @@ def add(*, session: Session, actor: Actor, name: str) -> IncidentCategory:
     return category
 
 
-def set_active(*, session: Session, actor: Actor, name: str, active: bool) -> IncidentCategory:
+def set_active(
+    *,
+    session: Session,
+    actor: Actor,
+    name: str,
+    active: bool,
+    expected_version: int | frozenset[int] | None = None,
+) -> IncidentCategory:
     """Retire a category (existing incidents keep it; new ones cannot use it) or bring it back."""
     policy.require(actor, "incident.manage_categories")
     category = session.get(IncidentCategory, name)
     if category is None:
         raise NotFound(f"category {name!r} not found")
+    check_version(f"category {name!r}", category.version, expected_version)
     if category.active != active:
         audit.record(
             session,

@@ -287,7 +287,7 @@ def attempt(world: World, role: str, target: str, action: str) -> Any:
     def seen() -> tuple[Any, Any]:
         return (
             watcher.get(f"/api/v1/incidents/{number}").json(),
-            watcher.get(f"/api/v1/incidents/{number}/timeline").json(),
+            watcher.get(f"/api/v1/incidents/{number}/timeline").json()["items"],
         )
 
     before = seen()
@@ -347,9 +347,9 @@ def test_a_requester_never_sees_work_notes(world: World) -> None:
 
     r = world.client("requester").get(f"/api/v1/incidents/{number}/timeline")
     assert r.status_code == 200
-    assert [e["body"] for e in r.json() if e["kind"] == "comment"] == ["We are on it"]
-    assert "work_note" not in {e["kind"] for e in r.json()} and "toner vendor" not in r.text
-    staff = agent.get(f"/api/v1/incidents/{number}/timeline").json()
+    assert [e["body"] for e in r.json()["items"] if e["kind"] == "comment"] == ["We are on it"]
+    assert "work_note" not in {e["kind"] for e in r.json()["items"]} and "toner vendor" not in r.text
+    staff = agent.get(f"/api/v1/incidents/{number}/timeline").json()["items"]
     assert [e["body"] for e in staff if e["kind"] == "work_note"] == [note["body"]]
 
 

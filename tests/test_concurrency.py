@@ -81,7 +81,7 @@ def test_two_processes_create_and_update_concurrently(backend: str, tmp_path: Pa
                     assert got["description"] == "description by 0" and got["root_cause"] == "root_cause by 1"
                     comments = [
                         e
-                        for e in c.get(f"/api/v1/incidents/{number}/timeline").json()
+                        for e in c.get(f"/api/v1/incidents/{number}/timeline").json()["items"]
                         if e["kind"] == "comment"
                     ]
                     assert len(comments) == 2, "a concurrent comment was lost"

@@ -113,7 +113,7 @@ def test_comments_and_timeline(client: TestClient) -> None:
     assert r.status_code == 201 and r.json()["internal"] is False
     client.post(f"/api/v1/incidents/{n}/comments", json={"body": "checked LB logs", "internal": True})
     client.post(f"/api/v1/incidents/{n}/acknowledge")
-    kinds = [e["kind"] for e in client.get(f"/api/v1/incidents/{n}/timeline").json()]
+    kinds = [e["kind"] for e in client.get(f"/api/v1/incidents/{n}/timeline").json()["items"]]
     assert kinds == ["created", "comment", "work_note", "transition"]
     assert client.post(f"/api/v1/incidents/{n}/comments", json={"body": "  "}).status_code == 422
 

@@ -74,8 +74,30 @@ def test_timeline_entries_carry_ids_and_actor_ids(pair: tuple[TestClient, TestCl
     requester, agent, number = pair
     agent.post(f"{API}/{number}/acknowledge")
     comment = agent.post(f"{API}/{number}/comments", json={"body": "Looking"}).json()
-    entries = agent.get(f"{API}/{number}/timeline").json()
+    entries = agent.get(f"{API}/{number}/timeline").json()["items"]
     assert len({e["id"] for e in entries}) == len(entries)
     assert f"comment-{comment['id']}" in {e["id"] for e in entries}
     ack = next(e for e in entries if e["action"] == "incident.acknowledge")
     assert ack["id"].startswith("audit-") and ack["actor_id"] == comment["author_id"]
+
+
+def test_the_timeline_is_a_page(pair: tuple[TestClient, TestClient, str]) -> None:
+    _, agent, number = pair
+    for i in range(4):
+        agent.post(f"{API}/{number}/comments", json={"body": f"update {i}"})
+    whole = agent.get(f"{API}/{number}/timeline", params={"count": "true"}).json()
+    assert whole["count"] == len(whole["items"]) == 5 and whole["next_cursor"] is None
+    walked, cursor = [], None
+    while True:
+        page = agent.get(
+            f"{API}/{number}/timeline", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        )
+        walked += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert [e["id"] for e in walked] == [e["id"] for e in whole["items"]]
+    other = agent.post(API, json={"title": "Another"}).json()["number"]
+    first = agent.get(f"{API}/{number}/timeline", params={"limit": 1}).json()["next_cursor"]
+    wrong = agent.get(f"{API}/{other}/timeline", params={"cursor": first})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "cursor"

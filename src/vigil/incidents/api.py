@@ -28,7 +28,7 @@ from vigil.incidents.schemas import (
     IncidentReopen,
     IncidentResolve,
     IncidentUpdate,
-    TimelineEntry,
+    TimelinePage,
 )
 from vigil.web import idempotent, problems, versions
 from vigil.web.deps import Db
@@ -226,10 +226,14 @@ def get_comment(ref: str, comment_id: uuid.UUID, db: Db, actor: ApiActor) -> Com
         )
 
 
-@router.get("/{ref}/timeline", response_model=list[TimelineEntry])
-def get_timeline(ref: str, db: Db, actor: ApiActor) -> list[TimelineEntry]:
+@router.get("/{ref}/timeline", response_model=TimelinePage)
+def get_timeline(ref: str, db: Db, actor: ApiActor, query: Annotated[ListQuery, Query()]) -> TimelinePage:
+    """Comments, work notes (staff) and every recorded change, oldest first, a page at a time."""
     with db.unit_of_work() as session:
-        return service.timeline(session=session, actor=actor, ref=ref)
+        page = service.timeline_page(session=session, actor=actor, ref=ref, query=query)
+        return TimelinePage(
+            items=page.items, next_cursor=page.next_cursor, count=page.count, count_exact=page.count_exact
+        )
 
 
 categories_router = APIRouter(prefix="/api/v1/incident-categories", tags=["incidents"], responses=ERRORS)

@@ -295,3 +295,7 @@ class TimelineEntry(BaseModel):
 
 class CategoryPage(Collection[CategoryRead]):
     """The categories."""
+
+
+class TimelinePage(Collection[TimelineEntry]):
+    """A page of an incident's timeline, oldest first."""

@@ -16,6 +16,7 @@ from vigil.incidents.service.workflow import (
     resolve,
     resume,
     timeline,
+    timeline_page,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "resolve",
     "resume",
     "timeline",
+    "timeline_page",
     "to_read",
     "update",
 ]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from vigil.core import audit, clock, pagination
 from vigil.core.actor import Actor
-from vigil.core.errors import IllegalTransition, NotFound, check_version
+from vigil.core.errors import IllegalTransition, Invalid, NotFound, check_version
 from vigil.core.pagination import Page
 from vigil.core.schemas import ListQuery
 from vigil.incidents import lifecycle, policy
@@ -276,3 +276,27 @@ def timeline(
         )
     entries.sort(key=lambda e: (e.at, e.kind != TimelineKind.CREATED))
     return entries
+
+
+def timeline_page(
+    *, session: Session, actor: Actor, ref: str | uuid.UUID, query: ListQuery
+) -> Page[TimelineEntry]:
+    """A page of `timeline`: the cursor names the last entry seen (entries have stable ids). The merged
+    history of one incident is built whole, then cut: it is bounded by that incident's own activity."""
+    entries = timeline(session=session, actor=actor, ref=ref)
+    start = 0
+    if query.cursor:
+        last = pagination.unpack(query.cursor, "timeline").get("id")
+        ids = [e.id for e in entries]
+        if last not in ids:
+            raise Invalid(
+                "the cursor's entry is not in this timeline; restart from the first page", field="cursor"
+            )
+        start = ids.index(last) + 1
+    items = entries[start : start + query.limit]
+    more = start + query.limit < len(entries)
+    next_cursor = pagination.pack("timeline", id=items[-1].id) if more and items else None
+    found: Page[TimelineEntry] = Page(items=items, next_cursor=next_cursor)
+    if query.count:
+        found.count, found.count_exact = len(entries), True
+    return found

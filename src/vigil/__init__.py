@@ -1,28 +1,68 @@
 """Vigil: self-hosted ITIL 4 IT service management.
 
 import vigil
-v = vigil.connect("sqlite:///vigil.db")
+v = vigil.connect("sqlite:///vigil.db")                              # in-process, on the database
+v = vigil.connect("https://vigil.example.com", token="vgl_...")      # or over the REST API
 inc = v.incidents.create(title="API gateway 503s", impact="high", urgency="high")
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
+from vigil.core.errors import (
+    Conflict,
+    Duplicate,
+    Forbidden,
+    IdempotencyKeyReuse,
+    IllegalTransition,
+    Invalid,
+    NotFound,
+    RateLimited,
+    StaleVersion,
+    Unauthorized,
+    Unavailable,
+    UnsupportedMediaType,
+    VigilError,
+)
 from vigil.version import __version__
 
 if TYPE_CHECKING:
     from vigil.client import Vigil
 
 
-def connect(url: str, *, user: str | None = None, migrate: bool = True) -> Vigil:
-    """Open Vigil on a database URL: the same services the API uses, without a server.
+def connect(
+    url: str,
+    *,
+    token: str | None = None,
+    user: str | None = None,
+    migrate: bool = True,
+    timeout: float = 30.0,
+    retries: int = 4,
+) -> Vigil:
+    """Open Vigil: the same facade (`v.incidents`, `v.users`, `v.teams`, `v.cis`) either way.
 
-    Calls act as `user` (an email) with that user's rights, or as the first administrator.
+    An `http(s)://` URL speaks the server's REST API as the owner of `token` (default: $VIGIL_TOKEN),
+    retrying a 429 or 503 up to `retries` times; each call times out after `timeout` seconds.
+    A database URL runs the services in-process (migrating the database unless `migrate=False`), as
+    `user` (an email) with that user's rights, or as the first administrator.
     """
-    from vigil.client import Vigil  # imported on first use: `import vigil.core.clock` stays light
+    # Imported on first use: `import vigil` stays light, and the HTTP client loads no database tooling.
+    from vigil.client import Vigil
 
-    return Vigil(url, migrate=migrate, user=user)
+    if url.startswith(("http://", "https://")):
+        from vigil.remote import HttpTransport
+
+        if user is not None:
+            raise ValueError("over HTTP you act as the token's owner; `user=` is for database URLs")
+        token = token or os.environ.get("VIGIL_TOKEN")
+        if not token:
+            raise ValueError("connecting to a server needs an API token: token=... or VIGIL_TOKEN")
+        return Vigil(HttpTransport(url, token, timeout=timeout, retries=retries))
+    from vigil.local import database_transport
+
+    return Vigil(database_transport(url, user=user, migrate=migrate))
 
 
 def __getattr__(name: str) -> Any:
@@ -33,4 +73,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'vigil' has no attribute {name!r}")
 
 
-__all__ = ["Vigil", "__version__", "connect"]
+__all__ = [
+    "Conflict",
+    "Duplicate",
+    "Forbidden",
+    "IdempotencyKeyReuse",
+    "IllegalTransition",
+    "Invalid",
+    "NotFound",
+    "RateLimited",
+    "StaleVersion",
+    "Unauthorized",
+    "Unavailable",
+    "UnsupportedMediaType",
+    "Vigil",
+    "VigilError",
+    "__version__",
+    "connect",
+]

@@ -1,42 +1,35 @@
-"""The Python library face: `vigil.connect(url)` runs the same services as the API, in-process."""
+"""The Python library face: `vigil.connect(url)` gives every domain's facet (`v.incidents`, `v.users`,
+...) over one transport, in-process on a database or over HTTP to a server (`vigil.core.facade`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from vigil import domains
-from vigil import migrate as migrations
-from vigil.auth import service as auth_service
-from vigil.auth.settings import get_auth_settings
 from vigil.core import registry
-from vigil.core.actor import Actor, Channel
-from vigil.core.db import Database
-from vigil.core.jobs import worker
+from vigil.core.facade import LocalTransport, Transport
 
-R = TypeVar("R")
+if TYPE_CHECKING:  # the facets' types, for editors and type checkers; they are loaded from the registry
+    from vigil.auth.library import Teams, Users
+    from vigil.cmdb.library import CIs
+    from vigil.incidents.library import Incidents
 
 
 class Vigil:
-    """A connection to one Vigil database. Each call is one transaction, like one API request."""
+    """A connection: each facet call is one unit of work (in-process) or one API request (over HTTP)."""
 
-    def __init__(self, url: str, *, migrate: bool = True, user: str | None = None) -> None:
-        if migrate:
-            migrations.upgrade(url)
-        self.db = Database(url)
-        with (
-            self.db.unit_of_work() as session
-        ):  # an empty database gets its administrator, without a password
-            auth_service.ensure_first_admin(session, get_auth_settings().admin_email, None, generate=False)
-        self._user = user
-        domains.load()
+    if TYPE_CHECKING:
+        incidents: Incidents
+        users: Users
+        teams: Teams
+        cis: CIs
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
         self.facets: dict[str, Any] = {}
-        for domain in registry.domains():
-            if domain.facet is not None:  # e.g. `v.incidents`
-                name, path = domain.facet
-                self.facets[name] = registry.resolve(path)(self)
+        for domain in domains.register():
+            for name, path in domain.facets:  # e.g. ("incidents", "vigil.incidents.library:Incidents")
+                self.facets[name] = registry.resolve(path)(transport)
 
     def __getattr__(self, name: str) -> Any:
         facets = self.__dict__.get("facets", {})
@@ -44,20 +37,14 @@ class Vigil:
             return facets[name]
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
-    def actor(self, session: Session) -> Actor:
-        """Calls act as `user` (an email), else the first administrator: the rules apply to them."""
-        return auth_service.operator_actor(session, Channel.LIBRARY, self._user)
-
-    def call(self, fn: Callable[[Session, Actor], R]) -> R:
-        with self.db.unit_of_work() as session:
-            return fn(session, self.actor(session))
-
     def run_jobs(self) -> int:
-        """Run due background jobs now (what `vigil worker` does continuously)."""
-        return worker.run_pending(self.db)
+        """Run due background jobs now (what `vigil worker` does continuously); in-process only."""
+        if not isinstance(self.transport, LocalTransport):
+            raise TypeError("run_jobs needs a database connection; a server's jobs run in its `vigil worker`")
+        return self.transport.run_jobs()
 
     def close(self) -> None:
-        self.db.dispose()
+        self.transport.close()
 
     def __enter__(self) -> Vigil:
         return self

@@ -14,4 +14,5 @@ DOMAIN = Domain(
     ),
     jobs=("vigil.auth.jobs",),
     settings="vigil.auth.settings:get_auth_settings",
+    facets=(("users", "vigil.auth.library:Users"), ("teams", "vigil.auth.library:Teams")),
 )

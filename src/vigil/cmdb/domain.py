@@ -2,4 +2,9 @@
 
 from vigil.core.registry import Domain
 
-DOMAIN = Domain(name="cmdb", models=("vigil.cmdb.models",), api=("vigil.cmdb.api:router",))
+DOMAIN = Domain(
+    name="cmdb",
+    models=("vigil.cmdb.models",),
+    api=("vigil.cmdb.api:router",),
+    facets=(("cis", "vigil.cmdb.library:CIs"),),
+)

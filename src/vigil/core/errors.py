@@ -18,6 +18,20 @@ class VigilError(Exception):
         self.detail = detail
         self.extra = extra
 
+    @property
+    def errors(self) -> list[dict[str, str]]:
+        """Each field at fault and why, as a problem's `errors` (`[{field, message}]`): what the API
+        answers with every 422, and what the library's exceptions carry on either transport."""
+        if "errors" in self.extra:
+            return list(self.extra["errors"])
+        if "field" in self.extra:
+            return [{"field": str(self.extra["field"]), "message": self.detail}]
+        return []
+
+
+#: The problem `type` of a request that failed schema validation (as opposed to a domain rule).
+REQUEST_VALIDATION = "urn:vigil:problem:request-validation"
+
 
 class Invalid(VigilError):
     status = 422
@@ -77,6 +91,22 @@ class StaleVersion(VigilError):
     status = 412
     title = "Precondition failed"
     type = "urn:vigil:problem:stale-version"
+
+
+class RateLimited(VigilError):
+    """Too many API requests for a token or a client address; `retry_after` is how many seconds to wait
+    (raised by the library's HTTP transport once its retries are spent)."""
+
+    status = 429
+    title = "Too many requests"
+    type = "urn:vigil:problem:rate-limited"
+
+
+class Unavailable(VigilError):
+    """The service (or its database) cannot answer now; trying again later may work."""
+
+    status = 503
+    title = "Service unavailable"
 
 
 def check_version(what: str, current: int, expected: int | frozenset[int] | None) -> None:

@@ -44,8 +44,8 @@ class Domain:
     subscriptions: tuple[Subscription, ...] = ()
     #: Its settings' getter ("module:function"), called at startup so bad configuration stops the start.
     settings: str | None = None
-    #: The library facade's attribute: (name on `Vigil`, "module:class" taking the `Vigil` instance).
-    facet: tuple[str, str] | None = None
+    #: The library's facets: (attribute on `Vigil`, "module:class" taking the connection's transport).
+    facets: tuple[tuple[str, str], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 

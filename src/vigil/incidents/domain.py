@@ -11,5 +11,5 @@ DOMAIN = Domain(
     jobs=("vigil.incidents.jobs",),
     hooks=("vigil.incidents.links",),
     settings="vigil.incidents.settings:get_incident_settings",
-    facet=("incidents", "vigil.incidents.library:Incidents"),
+    facets=(("incidents", "vigil.incidents.library:Incidents"),),
 )

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from vigil.core import validation
-from vigil.core.errors import VigilError
+from vigil.core.errors import REQUEST_VALIDATION, VigilError
 
 log = logging.getLogger("vigil.web")
 PROBLEM = "application/problem+json"
@@ -45,10 +45,6 @@ def responses(*codes: int, public: bool = False) -> dict[int | str, dict[str, An
     """
     every = sorted(set(codes) | (set() if public else set(SECURED)))
     return {code: {"description": TITLES[code], "content": {PROBLEM: {}}} for code in every}
-
-
-#: The problem `type` of a request that failed schema validation (as opposed to a domain rule).
-REQUEST_VALIDATION = "urn:vigil:problem:request-validation"
 
 
 def problem(request: Request, status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -90,8 +86,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def _vigil(request: Request, exc: VigilError) -> Response:
     extra = dict(exc.extra)
-    if exc.status == 422 and "field" in extra and "errors" not in extra:
-        extra["errors"] = [{"field": extra["field"], "message": exc.detail}]  # one shape for every 422
+    if exc.status == 422 and exc.errors:
+        extra["errors"] = exc.errors  # one shape for every 422
     if exc.type != "about:blank":
         extra.setdefault("type", exc.type)
     response = respond(request, exc.status, exc.title, exc.detail, **extra)

@@ -19,9 +19,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vigil.core.errors import RateLimited
 from vigil.web import problems
 
-RATE_LIMITED = "urn:vigil:problem:rate-limited"
+RATE_LIMITED = RateLimited.type
 
 
 @dataclass(frozen=True)

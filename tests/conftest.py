@@ -34,6 +34,11 @@ from vigil.core.db import Database, make_engine
 _AUDIT_KEY_DIR = tempfile.mkdtemp(prefix="vigil-test-audit-key-")
 atexit.register(shutil.rmtree, _AUDIT_KEY_DIR, ignore_errors=True)
 os.environ.setdefault("VIGIL_AUDIT_KEY_FILE", os.path.join(_AUDIT_KEY_DIR, "vigil-audit.key"))
+# The CLI's remote mode: no test picks up a developer's `vigil login` (kept under XDG_CONFIG_HOME) or a
+# VIGIL_URL/VIGIL_TOKEN from the shell; tests that want one set it themselves.
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_AUDIT_KEY_DIR, "config")
+os.environ.pop("VIGIL_URL", None)
+os.environ.pop("VIGIL_TOKEN", None)
 # The suite makes thousands of API calls per token within minutes: limits high enough never to bite, but
 # counted (so the middleware runs in every test); tests/web/test_ratelimit.py sets small ones.
 os.environ.setdefault("VIGIL_RATE_LIMIT_PER_TOKEN", "1000000/minute")

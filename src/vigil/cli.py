@@ -9,20 +9,35 @@ import socket
 
 import typer
 import uvicorn
+from sqlalchemy import make_url
 
 from vigil import demo as demo_data
 from vigil import domains
 from vigil import migrate as migrations
 from vigil.app import create_app
 from vigil.auth import service as auth_service
+from vigil.auth.library import Users
 from vigil.auth.settings import get_auth_settings
-from vigil.cli_support import database_url, fail, get_db, state
+from vigil.cli_support import (
+    DB_OPT,
+    Login,
+    call,
+    database_url,
+    fail,
+    forget_login,
+    get_db,
+    remote_url,
+    save_login,
+    state,
+)
+from vigil.client import Vigil
 from vigil.core import registry
 from vigil.core.audit import Adoption
 from vigil.core.config import get_settings
 from vigil.core.db import make_engine
 from vigil.core.errors import VigilError
 from vigil.core.jobs import worker as job_worker
+from vigil.remote import HttpTransport, api_base
 
 state.resolve_actor = auth_service.operator_actor  # commands act as `--as EMAIL` or the first admin
 state.prepare = domains.load
@@ -180,6 +195,43 @@ def db_current(
     typer.echo(
         f"current: {current or 'base'}  head: {head}  {'(up to date)' if current == head else '(upgrade needed)'}"
     )
+
+
+@app.command()
+def login(
+    url: str = typer.Argument(..., help="The server, e.g. https://vigil.example.com."),
+    token: str = typer.Option(
+        None, "--token", help="A personal access token; asked for (not echoed) when omitted."
+    ),
+) -> None:
+    """Use a Vigil server from this CLI: check the token, then keep it in your config directory (0600)."""
+    if not url.startswith(("http://", "https://")):
+        fail(f"{url!r} is not a server URL (https://...); local databases need no login")
+    token = token or typer.prompt("API token", hide_input=True)
+    url = api_base(url).removesuffix("/api/v1")
+    try:
+        with Vigil(HttpTransport(url, token, retries=1)) as v:
+            me = v.users.me()
+    except VigilError as exc:
+        fail(f"cannot log in to {url}: {exc.detail}")
+    path = save_login(Login(url=url, token=token))
+    typer.echo(f"logged in to {url} as {me.email} ({me.role}); the token is kept in {path}")
+
+
+@app.command()
+def logout() -> None:
+    """Forget the server and token `vigil login` kept (the token itself stays valid until revoked)."""
+    gone = forget_login()
+    typer.echo(f"logged out of {gone.url}" if gone else "not logged in")
+
+
+@app.command()
+def whoami(database: str = DB_OPT) -> None:
+    """Where commands go (a server, or the local database) and whom they act as."""
+    server = remote_url(database)
+    where = server or make_url(database_url(database)).render_as_string()
+    me = call(database, lambda t: Users(t).me())
+    typer.echo(f"{me.email} ({me.role}) on {where}")
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""`vigil incident ...`: create, list, show and work incidents from a terminal or a script."""
+"""`vigil incident ...`: create, list, show and work incidents from a terminal or a script, on the local
+database or on a server (`vigil login`, or VIGIL_URL and VIGIL_TOKEN) through the library facade."""
 
 from __future__ import annotations
 
@@ -7,24 +8,15 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from vigil.cli_support import DB_OPT, JSON_OPT, print_json, run, validated
-from vigil.core.actor import Actor
-from vigil.incidents import service
-from vigil.incidents.schemas import (
-    CategoryCreate,
-    CategoryRead,
-    IncidentCreate,
-    IncidentFilter,
-    IncidentNote,
-    IncidentRead,
-    IncidentReopen,
-    IncidentResolve,
-)
+from vigil.cli_support import DB_OPT, JSON_OPT, call, print_json
+from vigil.core.facade import Transport
+from vigil.incidents.library import Incidents
+from vigil.incidents.schemas import IncidentRead
 
 app = typer.Typer(
-    help="Incidents: create, list, show, acknowledge, resolve, close, reopen.", no_args_is_help=True
+    help="Incidents: create, list, show, acknowledge, hold, resume, resolve, close, reopen, cancel, comment.",
+    no_args_is_help=True,
 )
 
 
@@ -80,10 +72,7 @@ def create(
         "affected_cis": ci or [],
         "tags": tag or [],
     }
-    data = validated(IncidentCreate, {k: v for k, v in fields.items() if v is not None})
-    _show(
-        run(database, lambda s, a: service.to_read(service.create(session=s, actor=a, data=data), a)), as_json
-    )
+    _show(call(database, lambda t: Incidents(t).create(**fields)), as_json)
 
 
 @app.command("list")
@@ -102,7 +91,7 @@ def list_(
     as_json: bool = JSON_OPT,
 ) -> None:
     """List incidents with the same filters as the API and the queue page."""
-    raw = {
+    filters = {
         "status": status or [],
         "priority": priority or [],
         "category": category or [],
@@ -114,18 +103,12 @@ def list_(
         "limit": limit,
         "cursor": cursor,
     }
-    filters = validated(IncidentFilter, {k: v for k, v in raw.items() if v is not None})
-
-    def page(s: Session, a: Actor) -> tuple[list[IncidentRead], str | None]:
-        found = service.list_incidents(session=s, actor=a, filters=filters)
-        return [service.to_read(i, a) for i in found.items], found.next_cursor
-
-    items, next_cursor = run(database, page)
+    page = call(database, lambda t: Incidents(t).list(**filters))
     if as_json:
-        print_json({"items": items, "next_cursor": next_cursor})
+        print_json({"items": page.items, "next_cursor": page.next_cursor})
         return
     table = Table("Number", "Priority", "Status", "Title", "Assignee", "Created")
-    for i in items:
+    for i in page.items:
         table.add_row(
             i.number,
             i.priority,
@@ -135,29 +118,65 @@ def list_(
             i.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     Console().print(table)
-    if next_cursor:
-        typer.echo(f"more: --cursor {next_cursor}")
+    if page.next_cursor:
+        typer.echo(f"more: --cursor {page.next_cursor}")
 
 
 @app.command()
 def show(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Show one incident by number (INC-000123) or UUID."""
-    _show(run(database, lambda s, a: service.to_read(service.get(session=s, actor=a, ref=ref), a)), as_json)
+    _show(call(database, lambda t: Incidents(t).get(ref)), as_json)
+
+
+NOTE_OPT = typer.Option(None, help="A note for the timeline.")
+VERSION_OPT = typer.Option(None, help="Refuse if the incident moved past this version (as If-Match).")
+
+
+def _noted(
+    action: str, ref: str, note: str | None, version: int | None, database: str | None
+) -> IncidentRead:
+    def act(t: Transport) -> IncidentRead:
+        perform = getattr(Incidents(t), action)
+        result: IncidentRead = perform(ref, note, version=version)
+        return result
+
+    return call(database, act)
 
 
 @app.command()
 def acknowledge(
-    ref: str, note: str = typer.Option(None), database: str = DB_OPT, as_json: bool = JSON_OPT
+    ref: str,
+    note: str = NOTE_OPT,
+    version: int = VERSION_OPT,
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
 ) -> None:
     """Acknowledge an open incident (takes ownership when unassigned)."""
-    data = IncidentNote(note=note)
-    _show(
-        run(
-            database,
-            lambda s, a: service.to_read(service.acknowledge(session=s, actor=a, ref=ref, data=data), a),
-        ),
-        as_json,
-    )
+    _show(_noted("acknowledge", ref, note, version, database), as_json)
+
+
+@app.command()
+def hold(
+    ref: str,
+    note: str = NOTE_OPT,
+    version: int = VERSION_OPT,
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Put an incident in progress on hold (waiting on the requester or a vendor)."""
+    _show(_noted("hold", ref, note, version, database), as_json)
+
+
+@app.command()
+def resume(
+    ref: str,
+    note: str = NOTE_OPT,
+    version: int = VERSION_OPT,
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Resume an incident on hold."""
+    _show(_noted("resume", ref, note, version, database), as_json)
 
 
 @app.command()
@@ -166,46 +185,79 @@ def resolve(
     notes: str = typer.Option(..., help="Resolution notes (required)."),
     code: str = typer.Option("fixed", help="Resolution code."),
     root_cause: str = typer.Option(None),
+    version: int = VERSION_OPT,
     database: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Resolve an incident."""
-    data = validated(
-        IncidentResolve, {"resolution_notes": notes, "resolution_code": code, "root_cause": root_cause}
-    )
     _show(
-        run(
-            database, lambda s, a: service.to_read(service.resolve(session=s, actor=a, ref=ref, data=data), a)
-        ),
+        call(database, lambda t: Incidents(t).resolve(ref, notes, code, root_cause, version=version)),
         as_json,
     )
 
 
 @app.command()
-def close(ref: str, note: str = typer.Option(None), database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+def close(
+    ref: str,
+    note: str = NOTE_OPT,
+    version: int = VERSION_OPT,
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
     """Close a resolved incident."""
-    data = IncidentNote(note=note)
-    _show(
-        run(database, lambda s, a: service.to_read(service.close(session=s, actor=a, ref=ref, data=data), a)),
-        as_json,
-    )
+    _show(_noted("close", ref, note, version, database), as_json)
+
+
+@app.command()
+def cancel(
+    ref: str,
+    note: str = NOTE_OPT,
+    version: int = VERSION_OPT,
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Cancel an incident raised by mistake (final)."""
+    _show(_noted("cancel", ref, note, version, database), as_json)
 
 
 @app.command()
 def reopen(
     ref: str,
     reason: str = typer.Option(..., help="Why it is not solved."),
+    version: int = VERSION_OPT,
     database: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Reopen a resolved incident within the reopen window."""
-    data = validated(IncidentReopen, {"reason": reason})
-    _show(
-        run(
-            database, lambda s, a: service.to_read(service.reopen(session=s, actor=a, ref=ref, data=data), a)
-        ),
-        as_json,
-    )
+    _show(call(database, lambda t: Incidents(t).reopen(ref, reason, version=version)), as_json)
+
+
+@app.command()
+def comment(
+    ref: str,
+    body: str = typer.Argument(..., help="The comment."),
+    internal: bool = typer.Option(False, "--internal", help="A work note, hidden from the requester."),
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Add a comment (or, with --internal, a work note)."""
+    made = call(database, lambda t: Incidents(t).comment(ref, body, internal=internal))
+    if as_json:
+        print_json(made)
+        return
+    typer.echo(f"{'work note' if made.internal else 'comment'} added to {ref}")
+
+
+@app.command()
+def timeline(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Comments, work notes (staff) and every recorded change, oldest first."""
+    entries = call(database, lambda t: Incidents(t).timeline(ref))
+    if as_json:
+        print_json(entries)
+        return
+    for e in entries:
+        what = e.body or ", ".join(f"{k}: {' → '.join(map(str, v))}" for k, v in e.changes.items())
+        typer.echo(f"{e.at:%Y-%m-%d %H:%M}  {e.actor:20} {e.action:22} {what}")
 
 
 category_app = typer.Typer(help="The incident category list.", no_args_is_help=True)
@@ -215,12 +267,7 @@ app.add_typer(category_app, name="category")
 @category_app.command("list")
 def category_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Show every category, active or retired."""
-    rows = run(
-        database,
-        lambda s, a: [
-            CategoryRead.model_validate(c) for c in service.categories.list_all(session=s, actor=a)
-        ],
-    )
+    rows = call(database, lambda t: Incidents(t).categories.list().items)
     if as_json:
         print_json(rows)
         return
@@ -231,20 +278,19 @@ def category_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
 @category_app.command("add")
 def category_add(name: str, database: str = DB_OPT) -> None:
     """Add a category at the end of the list."""
-    data = validated(CategoryCreate, {"name": name})
-    run(database, lambda s, a: service.categories.add(session=s, actor=a, name=data.name))
-    typer.echo(f"added {data.name}")
+    made = call(database, lambda t: Incidents(t).categories.create(name))
+    typer.echo(f"added {made.name}")
 
 
 @category_app.command("disable")
 def category_disable(name: str, database: str = DB_OPT) -> None:
     """Retire a category: existing incidents keep it, new ones cannot use it."""
-    run(database, lambda s, a: service.categories.set_active(session=s, actor=a, name=name, active=False))
+    call(database, lambda t: Incidents(t).categories.update(name, active=False))
     typer.echo(f"disabled {name}")
 
 
 @category_app.command("enable")
 def category_enable(name: str, database: str = DB_OPT) -> None:
     """Bring a retired category back."""
-    run(database, lambda s, a: service.categories.set_active(session=s, actor=a, name=name, active=True))
+    call(database, lambda t: Incidents(t).categories.update(name, active=True))
     typer.echo(f"enabled {name}")

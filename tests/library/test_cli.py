@@ -82,6 +82,17 @@ def test_login_keeps_the_token_for_the_owner_only(database: str, server: Server,
     assert cli("incident", "create", "--title", word, **env)[0] == 0
     code, out = cli("incident", "list", "--q", word, "--json", **env)
     assert code == 0 and [i["title"] for i in json.loads(out)["items"]] == [word]
+    member = f"m-{unique()}@example.com"
+    code, out = cli("user", "create", "--email", member, "--role", "agent", "--no-password", **env)
+    assert code == 0 and f"created {member} (agent)" in out  # people and teams work remotely too
+    team = unique("Team ")
+    code, out = cli("team", "create", team, "--member", member, "--json", **env)
+    assert code == 0 and [m["email"] for m in json.loads(out)["members"]] == [member]
+    assert cli("team", "update", team, "--manager", member, **env)[0] == 0
+    code, out = cli("team", "show", team, **env)
+    assert code == 0 and f"(manager: {member})" in out
+    assert cli("user", "set-role", member, "manager", **env) == (0, f"{member} is now manager\n")
+    assert member in cli("user", "list", **env)[1]
     assert cli("logout", **env) == (0, f"logged out of {server.url}\n")
     assert not kept.exists() and cli("logout", **env) == (0, "not logged in\n")
     code, out = cli("login", "sqlite:///x.db", "--token", token, **env)

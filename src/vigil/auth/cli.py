@@ -1,4 +1,7 @@
-"""`vigil user|team|token ...`: bootstrap and manage people, teams and API tokens from a terminal."""
+"""`vigil user|team|token ...`: bootstrap and manage people, teams and API tokens from a terminal.
+
+Users and teams go through the library facade, so they work on a server too (`vigil login`); passwords
+and tokens are managed on the local database only (a token is made there, or on the account page)."""
 
 from __future__ import annotations
 
@@ -10,19 +13,10 @@ from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
 from vigil.auth import credentials, service
+from vigil.auth.library import Teams, Users
 from vigil.auth.roles import Role
-from vigil.auth.schemas import (
-    Scope,
-    TeamCreate,
-    TeamRead,
-    TeamUpdate,
-    TokenCreate,
-    TokenRead,
-    UserCreate,
-    UserRead,
-    UserUpdate,
-)
-from vigil.cli_support import DB_OPT, JSON_OPT, fail, print_json, run, validated
+from vigil.auth.schemas import Scope, TeamRead, TokenCreate, TokenRead
+from vigil.cli_support import DB_OPT, JSON_OPT, call, fail, print_json, run, validated
 from vigil.core.actor import Actor
 
 user_app = typer.Typer(
@@ -54,18 +48,13 @@ def user_create(
 ) -> None:
     """Create a user. Without --password-stdin a password is generated and printed once."""
     password, generated = (None, False) if no_password else _read_password(password_stdin)
-    data = validated(
-        UserCreate,
-        {
-            "email": email,
-            "display_name": name or email.split("@")[0],
-            "role": role,
-            "password": SecretStr(password) if password is not None else None,
-        },
-    )
-    user = run(
-        database, lambda s, a: UserRead.model_validate(service.create_user(session=s, actor=a, data=data))
-    )
+    fields = {
+        "email": email,
+        "display_name": name or email.split("@")[0],
+        "role": role,
+        "password": SecretStr(password) if password is not None else None,
+    }
+    user = call(database, lambda t: Users(t).create(**fields))
     if as_json:
         print_json({**user.model_dump(), **({"password": password} if generated else {})})
         return
@@ -77,9 +66,7 @@ def user_create(
 @user_app.command("list")
 def user_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Active users."""
-    users = run(
-        database, lambda s, a: [UserRead.model_validate(u) for u in service.list_users(session=s, actor=a)]
-    )
+    users = call(database, lambda t: list(Users(t).iterate(limit=200)))
     if as_json:
         print_json(users)
         return
@@ -90,15 +77,12 @@ def user_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
 @user_app.command("set-role")
 def user_set_role(email: str, role: Role, database: str = DB_OPT) -> None:
     """Change a user's role."""
-    run(database, lambda s, a: service.update_user(session=s, actor=a, ref=email, data=UserUpdate(role=role)))
+    call(database, lambda t: Users(t).update(email, role=role))
     typer.echo(f"{email} is now {role}")
 
 
 def _set_active(email: str, active: bool, database: str | None) -> None:
-    run(
-        database,
-        lambda s, a: service.update_user(session=s, actor=a, ref=email, data=UserUpdate(active=active)),
-    )
+    call(database, lambda t: Users(t).update(email, active=active))
     typer.echo(f"{'enabled' if active else 'disabled'} {email}")
 
 
@@ -198,9 +182,7 @@ def _show_team(team: TeamRead) -> None:
 @team_app.command("list")
 def team_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Every team with its manager and members."""
-    teams = run(
-        database, lambda s, a: [TeamRead.model_validate(t) for t in service.list_teams(session=s, actor=a)]
-    )
+    teams = call(database, lambda t: list(Teams(t).iterate(limit=200)))
     if as_json:
         print_json(teams)
         return
@@ -211,7 +193,7 @@ def team_list(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
 @team_app.command("show")
 def team_show(name: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """One team by name (or id)."""
-    team = run(database, lambda s, a: TeamRead.model_validate(service.get_team(session=s, actor=a, ref=name)))
+    team = call(database, lambda t: Teams(t).get(name))
     print_json(team) if as_json else _show_team(team)
 
 
@@ -224,13 +206,7 @@ def team_create(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Create a team."""
-    data = validated(TeamCreate, {"name": name, "members": member, "manager": manager})
-
-    def make(s: Session, a: Actor) -> TeamRead:
-        team = service.create_team(session=s, actor=a, data=data)
-        return TeamRead.model_validate(service.get_team(session=s, actor=a, ref=team.id))
-
-    team = run(database, make)
+    team = call(database, lambda t: Teams(t).create(name=name, members=member, manager=manager))
     print_json(team) if as_json else _show_team(team)
 
 
@@ -253,9 +229,5 @@ def team_update(
         raw["manager"] = manager or None
     if member:
         raw["members"] = member
-    data = validated(TeamUpdate, raw)
-    team = run(
-        database,
-        lambda s, a: TeamRead.model_validate(service.update_team(session=s, actor=a, ref=name, data=data)),
-    )
+    team = call(database, lambda t: Teams(t).update(name, **raw))
     print_json(team) if as_json else _show_team(team)

@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 
+import httpx
 import typer
 import uvicorn
 from sqlalchemy import make_url
@@ -207,8 +208,11 @@ def login(
     """Use a Vigil server from this CLI: check the token, then keep it in your config directory (0600)."""
     if not url.startswith(("http://", "https://")):
         fail(f"{url!r} is not a server URL (https://...); local databases need no login")
-    token = token or typer.prompt("API token", hide_input=True)
     url = api_base(url).removesuffix("/api/v1")
+    host = httpx.URL(url).host
+    if url.startswith("http://") and not is_loopback(host):
+        typer.secho(f"warning: {host} over plain http: the token crosses the network unencrypted", err=True)
+    token = token or typer.prompt("API token", hide_input=True)
     try:
         with Vigil(HttpTransport(url, token, retries=1)) as v:
             me = v.users.me()

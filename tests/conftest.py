@@ -34,6 +34,8 @@ from vigil.core.db import Database, make_engine
 _AUDIT_KEY_DIR = tempfile.mkdtemp(prefix="vigil-test-audit-key-")
 atexit.register(shutil.rmtree, _AUDIT_KEY_DIR, ignore_errors=True)
 os.environ.setdefault("VIGIL_AUDIT_KEY_FILE", os.path.join(_AUDIT_KEY_DIR, "vigil-audit.key"))
+# Attachments likewise go to a throwaway store, never ./vigil-attachments.
+os.environ.setdefault("VIGIL_ATTACHMENT_DIR", os.path.join(_AUDIT_KEY_DIR, "attachments"))
 # The suite makes thousands of API calls per token within minutes: limits high enough never to bite, but
 # counted (so the middleware runs in every test); tests/web/test_ratelimit.py sets small ones.
 os.environ.setdefault("VIGIL_RATE_LIMIT_PER_TOKEN", "1000000/minute")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
 from vigil.core.db import Base, UUIDPk
-from vigil.core.errors import Conflict, Invalid, NotFound
+from vigil.core.errors import Duplicate, Invalid, NotFound
 
 
 class RecordLink(UUIDPk, Base):
@@ -101,6 +101,11 @@ def kind(name: str) -> Kind:
     return _kinds[name]
 
 
+def kind_names(source_type: str) -> list[str]:
+    """The link kinds a record of `source_type` can start (for forms and documentation)."""
+    return sorted(name for name, spec in _kinds.items() if source_type in spec.source_types)
+
+
 def _target(record_type: str) -> Target:
     if record_type not in _targets:
         raise Invalid(f"records of type {record_type!r} cannot be linked", field="target_type")
@@ -125,7 +130,7 @@ def add(
         RecordLink.target_id == target_id,
     )
     if session.scalar(stmt) is not None:
-        raise Conflict(f"{source.number} is already {kind_name} that {target_type}")
+        raise Duplicate(f"{source.number} is already {kind_name} that {target_type}")
     link = RecordLink(
         source_type=source.type,
         source_id=source.id,

@@ -119,7 +119,8 @@ def add(
     spec = kind(kind_name)
     if source.type not in spec.source_types or target_type not in spec.target_types:
         raise Invalid(f"{source.type} records cannot be {kind_name} {target_type} records", field="kind")
-    target_id = _target(target_type).resolve(session, actor, target_ref)
+    target = _target(target_type)
+    target_id = target.resolve(session, actor, target_ref)
     if target_type == source.type and target_id == source.id:
         raise Invalid("a record cannot be linked to itself", field="target")
     stmt = select(RecordLink.id).where(
@@ -148,16 +149,17 @@ def add(
         action="link.add",
         object_type=source.type,
         object_id=source.id,
-        changes={kind_name: [None, f"{target_type}:{target_id}"]},
+        changes={kind_name: [None, target.load(session, actor, [target_id])[target_id].number]},
     )
     return link
 
 
 def remove(session: Session, actor: Actor, *, source: Ref, link_id: uuid.UUID) -> None:
     """Remove a link of `source` (either end); a link the actor cannot see is a 404."""
-    visible = {link.id for link in links_of(session, actor, source)}
+    visible = {link.id: link for link in links_of(session, actor, source)}
     if link_id not in visible:
         raise NotFound("link not found")
+    gone = visible[link_id]
     session.execute(delete(RecordLink).where(RecordLink.id == link_id))
     audit.record(
         session,
@@ -165,7 +167,7 @@ def remove(session: Session, actor: Actor, *, source: Ref, link_id: uuid.UUID) -
         action="link.remove",
         object_type=source.type,
         object_id=source.id,
-        changes={"link": [str(link_id), None]},
+        changes={gone.kind: [gone.other.number, None]},
     )
 
 

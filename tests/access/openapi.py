@@ -52,6 +52,8 @@ class Targets:
     team: str = "Service Desk"
     ci: str = "core-switch"  # the world fixtures create a CI of that name
     comment: str = ""  # a comment on `incident`, where a fixture made one
+    link: str = ""  # a link of `incident`, where a fixture made one
+    attachment: str = ""  # an attachment on `incident`, where a fixture made one
 
 
 def load_schema() -> dict[str, Any]:
@@ -100,7 +102,15 @@ def url(op: Operation, targets: Targets) -> str:
             if op.path.startswith("/api/v1/cis/"):
                 return targets.ci
             return targets.user if op.path.startswith("/api/v1/users/") else targets.incident
-        known = {"name": targets.category, "token_id": targets.token_id, "comment_id": targets.comment}
+        known = {
+            "name": targets.category,
+            "token_id": targets.token_id,
+            "comment_id": targets.comment,
+            "link_id": targets.link,
+            "attachment_id": targets.attachment,
+        }
+        if name == "user":  # a watcher of the incident
+            return targets.user
         return known.get(name) or str(uuid.uuid4())
 
     return re.sub(r"\{(\w+)\}", value, op.path)

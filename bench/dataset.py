@@ -73,6 +73,7 @@ def _user(role: str, n: int, created: datetime) -> dict[str, Any]:
         "role": role,
         "active": True,
         "created_at": created,
+        "updated_at": created,
         "password_hash": None,
         "password_changed_at": None,
     }
@@ -87,7 +88,13 @@ def people(rng: random.Random, start: datetime, requesters: int, agents: int, te
     p.managers.append(_user("admin", 1, start))
     for t in range(1, teams + 1):
         manager = p.managers[t % (len(p.managers) - 1)]
-        team = {"id": uuid.uuid4(), "name": f"Team {t:02d}", "manager_id": manager["id"], "created_at": start}
+        team = {
+            "id": uuid.uuid4(),
+            "name": f"Team {t:02d}",
+            "manager_id": manager["id"],
+            "created_at": start,
+            "updated_at": start,
+        }
         p.teams.append(team)
         p.team_agents[team["id"]] = []
     for i, agent in enumerate(p.agents):
@@ -101,6 +108,7 @@ def people(rng: random.Random, start: datetime, requesters: int, agents: int, te
             "ci_type": CI_TYPES[i % len(CI_TYPES)],
             "status": "operational",
             "created_at": start,
+            "updated_at": start,
         }
         for i in range(1, cis + 1)
     ]

@@ -34,6 +34,8 @@ from vigil.core.db import Database, make_engine
 _AUDIT_KEY_DIR = tempfile.mkdtemp(prefix="vigil-test-audit-key-")
 atexit.register(shutil.rmtree, _AUDIT_KEY_DIR, ignore_errors=True)
 os.environ.setdefault("VIGIL_AUDIT_KEY_FILE", os.path.join(_AUDIT_KEY_DIR, "vigil-audit.key"))
+# Attachments likewise go to a throwaway store, never ./vigil-attachments.
+os.environ.setdefault("VIGIL_ATTACHMENT_DIR", os.path.join(_AUDIT_KEY_DIR, "attachments"))
 # The CLI's remote mode: no test picks up a developer's `vigil login` (kept under XDG_CONFIG_HOME) or a
 # VIGIL_URL/VIGIL_TOKEN from the shell; tests that want one set it themselves.
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_AUDIT_KEY_DIR, "config")

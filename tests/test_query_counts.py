@@ -7,6 +7,7 @@ The endpoints are read from the OpenAPI schema, so a new GET operation is covere
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -28,16 +30,20 @@ from vigil.auth import service as auth_service
 from vigil.auth.roles import Role
 from vigil.cmdb import service as cmdb_service
 from vigil.cmdb.schemas import CICreate
+from vigil.core import attachments
 from vigil.core.actor import Actor
 from vigil.core.db import Database
+from vigil.core.related import LinkCreate
 from vigil.core.schemas import ListQuery
 from vigil.incidents import service
 from vigil.incidents.schemas import CommentCreate, IncidentUpdate
+from vigil.incidents.service import related
 
 _n = itertools.count()
 
-#: Reads of one page or one record may not cost more than this many statements.
-BUDGET = 12
+#: Reads of one page or one record may not cost more than this many statements (the incident page is the
+#: richest: the incident, its timeline, watchers, links and their other ends, attachments, form choices).
+BUDGET = 16
 
 PAGES = ("/incidents", "/incidents/new", "/incidents/{incident}", "/account", "/admin/audit", "/admin/people")
 
@@ -49,6 +55,8 @@ class World:
     user: str
     team: str
     comment: str
+    link: str
+    attachment: str
 
 
 def _grow(session: Session, admin: Actor, size: int) -> str:
@@ -84,7 +92,18 @@ def world(session: Session, admin: Actor) -> World:
     user = make_user(session, admin, Role.AGENT)
     team = make_team(session, admin, user, name=f"Team {next(_n)}")
     comment = service.comments(session=session, actor=admin, ref=number, query=ListQuery()).items[0]
-    return World(admin, number, str(user.id), str(team.id), str(comment.id))
+    # What hangs off the incident: a watcher (the agent), a link and an image attachment.
+    related.watch(session=session, actor=admin, ref=number, user=user.email)
+    other = make_incident(session, admin, title="Related outage")
+    link = related.link(
+        session=session, actor=admin, ref=number, data=LinkCreate(kind="related_to", target=other.number)
+    )
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(image, "PNG")
+    image.seek(0)
+    stored = attachments.store(image, "image/png")
+    attached = related.attach(session=session, actor=admin, ref=number, filename="graph.png", stored=stored)
+    return World(admin, number, str(user.id), str(team.id), str(comment.id), str(link.id), str(attached.id))
 
 
 def _api_reads() -> list[openapi.Operation]:
@@ -93,8 +112,9 @@ def _api_reads() -> list[openapi.Operation]:
 
 def _url(path: str, w: World) -> str:
     targets = openapi.Targets(
-        incident=w.incident, user=w.user, category="Other", token_id=w.user, comment=w.comment
-    )
+        incident=w.incident, user=w.user, category="Other", token_id=w.user, comment=w.comment,
+        link=w.link, attachment=w.attachment,
+    )  # fmt: skip
     url = openapi.url(openapi.Operation("GET", path, None), targets)
     return re.sub(r"/api/v1/teams/[^/]+$", f"/api/v1/teams/{w.team}", url)
 

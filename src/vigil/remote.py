@@ -40,6 +40,7 @@ BY_TYPE: dict[str, type[VigilError]] = {
         errors.Duplicate,
         errors.IdempotencyKeyReuse,
         errors.UnsupportedMediaType,
+        errors.PayloadTooLarge,
         errors.StaleVersion,
         errors.RateLimited,
     )
@@ -53,6 +54,7 @@ BY_STATUS: dict[int, type[VigilError]] = {
         errors.Conflict,
         errors.StaleVersion,
         errors.UnsupportedMediaType,
+        errors.PayloadTooLarge,
         errors.Invalid,
         errors.RateLimited,
         errors.Unavailable,

@@ -30,6 +30,8 @@ class Operation:
     body_schema: dict[str, Any] | None
     #: Required query parameters and their schemas (none today; filled the same way as bodies).
     query_schemas: tuple[tuple[str, dict[str, Any]], ...] = ()
+    #: Takes a multipart/form-data upload (a file) instead of JSON.
+    multipart: bool = False
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -50,6 +52,8 @@ class Targets:
     team: str = "Service Desk"
     ci: str = "core-switch"  # the world fixtures create a CI of that name
     comment: str = ""  # a comment on `incident`, where a fixture made one
+    link: str = ""  # a link of `incident`, where a fixture made one
+    attachment: str = ""  # an attachment on `incident`, where a fixture made one
 
 
 def load_schema() -> dict[str, Any]:
@@ -77,7 +81,8 @@ def operations(schema: dict[str, Any] = SCHEMA) -> list[Operation]:
                 for p in op.get("parameters", [])
                 if p["in"] == "query" and p.get("required")
             )
-            ops.append(Operation(method.upper(), path, body, query))
+            multipart = "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+            ops.append(Operation(method.upper(), path, body, query, multipart))
     return ops
 
 
@@ -97,7 +102,15 @@ def url(op: Operation, targets: Targets) -> str:
             if op.path.startswith("/api/v1/cis/"):
                 return targets.ci
             return targets.user if op.path.startswith("/api/v1/users/") else targets.incident
-        known = {"name": targets.category, "token_id": targets.token_id, "comment_id": targets.comment}
+        known = {
+            "name": targets.category,
+            "token_id": targets.token_id,
+            "comment_id": targets.comment,
+            "link_id": targets.link,
+            "attachment_id": targets.attachment,
+        }
+        if name == "user":  # a watcher of the incident
+            return targets.user
         return known.get(name) or str(uuid.uuid4())
 
     return re.sub(r"\{(\w+)\}", value, op.path)
@@ -106,6 +119,11 @@ def url(op: Operation, targets: Targets) -> str:
 def body(op: Operation) -> Any:
     """A JSON body for `op` that passes request validation, or None when it takes none."""
     return None if op.body_schema is None else example(op.body_schema)
+
+
+def files(op: Operation) -> dict[str, Any] | None:
+    """A small text file for an upload operation, or None."""
+    return {"file": ("notes.txt", b"printer log: jam at tray 2\n", "text/plain")} if op.multipart else None
 
 
 def query(op: Operation) -> dict[str, Any]:
@@ -139,7 +157,7 @@ def example(schema: dict[str, Any], name: str = "") -> Any:
     if kind in ("integer", "number"):
         return schema.get("minimum", 1)
     if kind == "array":
-        return []
+        return [example(schema.get("items", {}), name) for _ in range(schema.get("minItems", 0))]
     raise AssertionError(f"no example for schema {schema}")
 
 

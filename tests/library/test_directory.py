@@ -34,6 +34,8 @@ def test_users(connect: Connector) -> None:
     page = v.users.list(limit=1, count=True)
     assert isinstance(page, UserPage) and len(page.items) == 1 and page.count and page.count >= 2
     assert dana.email in [u.email for u in v.users.iterate(limit=2)]
+    changed = v.users.list(updated_after=promoted.updated_at, sort="updated_at").items  # a sync client
+    assert dana.email in [u.email for u in changed]
     with pytest.raises(vigil.NotFound):
         v.users.get(f"{unique()}@example.com")
     dana_self = connect(dana.email)
@@ -80,6 +82,8 @@ def test_cis(v: Vigil) -> None:
     page = v.cis.list(q=word, limit=2)
     assert isinstance(page, CIPage) and [c.name for c in page.items] == [f"{word}-0", f"{word}-1"]
     assert [c.name for c in v.cis.iterate(q=word, limit=2)] == [c.name for c in made]
+    by_change = v.cis.iterate(q=word, sort="updated_at", updated_after=made[1].updated_at)
+    assert [c.name for c in by_change] == [c.name for c in made[1:]]
     with pytest.raises(vigil.Duplicate):
         v.cis.create(name=made[0].name)
     with pytest.raises(vigil.NotFound):

@@ -136,6 +136,8 @@ def test_problems_become_exceptions_by_type_then_status() -> None:
     )
     assert isinstance(schema, vigil.Invalid) and schema.type == "urn:vigil:problem:request-validation"
     assert schema.errors == [{"field": "title", "message": "too short"}]
+    big = problem_error(answer(413, type="urn:vigil:problem:payload-too-large", detail="over 25 MB"))
+    assert isinstance(big, vigil.PayloadTooLarge) and big.status == 413
     reuse = problem_error(answer(409, type="urn:vigil:problem:idempotency-key-reuse", detail="reused"))
     assert isinstance(reuse, vigil.IdempotencyKeyReuse) and isinstance(reuse, vigil.Conflict)
     odd = problem_error(answer(405, type="about:blank", title="Method not allowed", detail="no"))

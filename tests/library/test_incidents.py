@@ -128,6 +128,8 @@ def test_categories(connect: Connector) -> None:
     assert isinstance(made, CategoryRead) and made.active and made.version == 1
     assert v.incidents.categories.get(name) == made
     assert name in [c.name for c in v.incidents.categories.list().items]
+    since = v.incidents.categories.list(updated_after=made.updated_at, sort="updated_at").items
+    assert name in [c.name for c in since]
     with pytest.raises(vigil.Duplicate) as twice:
         v.incidents.categories.create(name)
     assert twice.value.status == 409 and twice.value.type == "urn:vigil:problem:duplicate"

@@ -27,7 +27,7 @@ from vigil.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from vigil.core.schemas import ListQuery
+from vigil.core.schemas import SyncQuery
 from vigil.web import idempotent, problems, versions
 from vigil.web.deps import Db
 
@@ -57,7 +57,7 @@ def change_my_password(data: PasswordChange, db: Db, actor: ApiActor) -> Respons
 
 
 @router.get("/users", response_model=UserPage)
-def list_users(db: Db, actor: ApiActor, query: Annotated[ListQuery, Query()]) -> UserPage:
+def list_users(db: Db, actor: ApiActor, query: Annotated[SyncQuery, Query()]) -> UserPage:
     """Active users you may see, by name, a page at a time."""
     with db.unit_of_work() as session:
         return UserPage.model_validate(
@@ -118,7 +118,7 @@ def reset_password(ref: str, data: PasswordChange, db: Db, actor: ApiActor) -> R
 
 
 @router.get("/teams", response_model=TeamPage)
-def list_teams(db: Db, actor: ApiActor, query: Annotated[ListQuery, Query()]) -> TeamPage:
+def list_teams(db: Db, actor: ApiActor, query: Annotated[SyncQuery, Query()]) -> TeamPage:
     """Teams with their manager and members (requesters: only teams they belong to), a page at a time."""
     with db.unit_of_work() as session:
         return TeamPage.model_validate(

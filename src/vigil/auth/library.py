@@ -23,7 +23,7 @@ from vigil.auth.schemas import (
 from vigil.core.actor import Actor
 from vigil.core.errors import NotFound
 from vigil.core.facade import Operation, Transport, pages, parse, query, segment
-from vigil.core.schemas import ListQuery
+from vigil.core.schemas import SyncQuery
 
 Ref = str | uuid.UUID
 
@@ -45,9 +45,10 @@ class Users:
 
         return self._t.run(Operation(local=run, method="GET", path="/me", answer=UserRead.model_validate))
 
-    def list(self, *, limit: int = 50, cursor: str | None = None, count: bool = False) -> UserPage:
-        """One page of the active users you may see, by name."""
-        q = parse(ListQuery, {"limit": limit, "cursor": cursor, "count": count})
+    def list(self, **filters: Any) -> UserPage:
+        """One page of the users you may see, by name: `limit`, `cursor`, `count`, and for sync clients
+        `updated_after` (deactivated users included) with `sort="updated_at"`."""
+        q = parse(SyncQuery, filters)
         return self._t.run(
             Operation(
                 local=lambda s, a: UserPage.model_validate(
@@ -60,8 +61,9 @@ class Users:
             )
         )
 
-    def iterate(self, *, limit: int = 50) -> Iterator[UserRead]:
-        return pages(lambda cursor: self.list(limit=limit, cursor=cursor))
+    def iterate(self, **filters: Any) -> Iterator[UserRead]:
+        start = filters.pop("cursor", None)
+        return pages(lambda cursor: self.list(**filters, cursor=cursor), start=start)
 
     def get(self, ref: Ref) -> UserRead:
         """A user by id or email."""
@@ -114,9 +116,10 @@ class Teams:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
 
-    def list(self, *, limit: int = 50, cursor: str | None = None, count: bool = False) -> TeamPage:
-        """One page of the teams you may see (requesters: theirs), by name."""
-        q = parse(ListQuery, {"limit": limit, "cursor": cursor, "count": count})
+    def list(self, **filters: Any) -> TeamPage:
+        """One page of the teams you may see (requesters: theirs), by name: `limit`, `cursor`, `count`,
+        `updated_after`, `sort`."""
+        q = parse(SyncQuery, filters)
         return self._t.run(
             Operation(
                 local=lambda s, a: TeamPage.model_validate(
@@ -129,8 +132,9 @@ class Teams:
             )
         )
 
-    def iterate(self, *, limit: int = 50) -> Iterator[TeamRead]:
-        return pages(lambda cursor: self.list(limit=limit, cursor=cursor))
+    def iterate(self, **filters: Any) -> Iterator[TeamRead]:
+        start = filters.pop("cursor", None)
+        return pages(lambda cursor: self.list(**filters, cursor=cursor), start=start)
 
     def get(self, ref: Ref) -> TeamRead:
         """A team by id or name."""

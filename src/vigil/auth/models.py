@@ -10,6 +10,7 @@ from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.auth.roles import Role
+from vigil.core import clock
 from vigil.core.db import Base, UUIDPk
 
 team_member = Table(
@@ -22,12 +23,15 @@ team_member = Table(
 
 class User(UUIDPk, Base):
     __tablename__ = "user_account"
+    __table_args__ = (Index("ix_user_account_updated_at", "updated_at", "id"),)
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32), default=Role.REQUESTER)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    #: Moved by every change (sync clients list with `updated_after` and `sort=updated_at`).
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     #: argon2id hash; None means the account cannot log in with a password.
     password_hash: Mapped[str | None] = mapped_column(Text)
     password_changed_at: Mapped[datetime | None]
@@ -40,10 +44,13 @@ class User(UUIDPk, Base):
 
 class Team(UUIDPk, Base):
     __tablename__ = "team"
+    __table_args__ = (Index("ix_team_updated_at", "updated_at", "id"),)
 
     name: Mapped[str] = mapped_column(String(120), unique=True)
     manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    #: Moved by every change (sync clients list with `updated_after` and `sort=updated_at`).
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     #: Bumped by every change: the ETag clients send back in If-Match.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}

@@ -24,6 +24,7 @@ class UserRef(BaseModel):
 class UserRead(UserRef):
     role: Role
     active: StrictBool
+    updated_at: datetime
     version: int = Field(description="Bumped by every change; the ETag, for If-Match.")
 
 
@@ -107,6 +108,7 @@ class TeamRead(TeamRef):
     manager: UserRef | None
     members: list[UserRef]
     created_at: datetime
+    updated_at: datetime
     version: int = Field(description="Bumped by every change; the ETag, for If-Match.")
 
 

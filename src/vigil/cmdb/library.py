@@ -18,11 +18,10 @@ class CIs:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
 
-    def list(
-        self, *, q: str | None = None, limit: int = 50, cursor: str | None = None, count: bool = False
-    ) -> CIPage:
-        """One page of configuration items by name; `q` keeps those whose name contains it."""
-        f = parse(CIQuery, {"q": q, "limit": limit, "cursor": cursor, "count": count})
+    def list(self, **filters: Any) -> CIPage:
+        """One page of configuration items by name: `q` keeps those whose name contains it; `limit`,
+        `cursor`, `count`, `updated_after`, `sort` as on every list."""
+        f = parse(CIQuery, filters)
         return self._t.run(
             Operation(
                 local=lambda s, a: CIPage.model_validate(
@@ -35,8 +34,9 @@ class CIs:
             )
         )
 
-    def iterate(self, *, q: str | None = None, limit: int = 50) -> Iterator[CIRead]:
-        return pages(lambda cursor: self.list(q=q, limit=limit, cursor=cursor))
+    def iterate(self, **filters: Any) -> Iterator[CIRead]:
+        start = filters.pop("cursor", None)
+        return pages(lambda cursor: self.list(**filters, cursor=cursor), start=start)
 
     def get(self, ref: str | uuid.UUID) -> CIRead:
         """A configuration item by id or exact name."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.core.schemas import Collection, ListQuery, Ref
+from vigil.core.schemas import Collection, Ref, SyncQuery
 
 
 class CIRef(BaseModel):
@@ -19,6 +20,7 @@ class CIRef(BaseModel):
 
 class CIRead(CIRef):
     status: str
+    updated_at: datetime
     version: int = Field(description="Bumped by every change; the ETag, for If-Match.")
 
 
@@ -28,7 +30,7 @@ class CICreate(BaseModel):
     status: str = Field(default="operational", min_length=1, max_length=30)
 
 
-class CIQuery(ListQuery):
+class CIQuery(SyncQuery):
     q: Ref | None = Field(default=None, description="Only CIs whose name contains this text.")
 
 

@@ -54,9 +54,9 @@ def page_cis(*, session: Session, actor: Actor, query: CIQuery) -> Page[Configur
     stmt = select(ConfigurationItem).where(policy.visible(actor))
     if query.q:
         stmt = stmt.where(ConfigurationItem.name.icontains(query.q, autoescape=True))
-    return pagination.page(
-        session, stmt, column=ConfigurationItem.name, id_column=ConfigurationItem.id, sort="cis:name",
-        cursor=query.cursor, limit=query.limit, with_count=query.count,
+    return pagination.synced_page(
+        session, stmt, query, column=ConfigurationItem.name, id_column=ConfigurationItem.id,
+        updated_column=ConfigurationItem.updated_at, sort="cis:name",
     )  # fmt: skip
 
 

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     #: Records are sealed into the chain seconds after they commit; older unsealed ones fail `verify`.
     audit_seal_max_seconds: float = Field(default=300.0, gt=0)
 
+    #: Where attachments are kept, content-addressed (`<dir>/ab/cd/<sha256>`), outside the database.
+    attachment_dir: str = "./vigil-attachments"
+    #: The largest attachment accepted, in bytes (413 beyond).
+    attachment_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+
     #: API rate limits (per server process): per bearer token, and per client address for every API request.
     #: `limits` notation ("600/minute", "10/second;1000/hour"); empty turns that limit off.
     rate_limit_per_token: str = "600/minute"

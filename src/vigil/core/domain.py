@@ -10,6 +10,8 @@ DOMAIN = Domain(
         "vigil.core.numbering",
         "vigil.core.jobs.models",
         "vigil.core.links",
+        "vigil.core.watchers",
+        "vigil.core.attachments",
     ),
     jobs=("vigil.core.idempotency", "vigil.core.jobs.upkeep"),
     hooks=("vigil.core.auditseal",),

@@ -85,6 +85,14 @@ class UnsupportedMediaType(VigilError):
     type = "urn:vigil:problem:unsupported-media-type"
 
 
+class PayloadTooLarge(VigilError):
+    """A request body (an upload) over the configured size limit."""
+
+    status = 413
+    title = "Payload too large"
+    type = "urn:vigil:problem:payload-too-large"
+
+
 class StaleVersion(VigilError):
     """The caller's copy is older than the record (optimistic concurrency: If-Match or `version`)."""
 

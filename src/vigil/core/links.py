@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
 from vigil.core.db import Base, UUIDPk
-from vigil.core.errors import Conflict, Invalid, NotFound
+from vigil.core.errors import Duplicate, Invalid, NotFound
 
 
 class RecordLink(UUIDPk, Base):
@@ -101,6 +101,11 @@ def kind(name: str) -> Kind:
     return _kinds[name]
 
 
+def kind_names(source_type: str) -> list[str]:
+    """The link kinds a record of `source_type` can start (for forms and documentation)."""
+    return sorted(name for name, spec in _kinds.items() if source_type in spec.source_types)
+
+
 def _target(record_type: str) -> Target:
     if record_type not in _targets:
         raise Invalid(f"records of type {record_type!r} cannot be linked", field="target_type")
@@ -114,7 +119,8 @@ def add(
     spec = kind(kind_name)
     if source.type not in spec.source_types or target_type not in spec.target_types:
         raise Invalid(f"{source.type} records cannot be {kind_name} {target_type} records", field="kind")
-    target_id = _target(target_type).resolve(session, actor, target_ref)
+    target = _target(target_type)
+    target_id = target.resolve(session, actor, target_ref)
     if target_type == source.type and target_id == source.id:
         raise Invalid("a record cannot be linked to itself", field="target")
     stmt = select(RecordLink.id).where(
@@ -125,7 +131,7 @@ def add(
         RecordLink.target_id == target_id,
     )
     if session.scalar(stmt) is not None:
-        raise Conflict(f"{source.number} is already {kind_name} that {target_type}")
+        raise Duplicate(f"{source.number} is already {kind_name} that {target_type}")
     link = RecordLink(
         source_type=source.type,
         source_id=source.id,
@@ -143,16 +149,17 @@ def add(
         action="link.add",
         object_type=source.type,
         object_id=source.id,
-        changes={kind_name: [None, f"{target_type}:{target_id}"]},
+        changes={kind_name: [None, target.load(session, actor, [target_id])[target_id].number]},
     )
     return link
 
 
 def remove(session: Session, actor: Actor, *, source: Ref, link_id: uuid.UUID) -> None:
     """Remove a link of `source` (either end); a link the actor cannot see is a 404."""
-    visible = {link.id for link in links_of(session, actor, source)}
+    visible = {link.id: link for link in links_of(session, actor, source)}
     if link_id not in visible:
         raise NotFound("link not found")
+    gone = visible[link_id]
     session.execute(delete(RecordLink).where(RecordLink.id == link_id))
     audit.record(
         session,
@@ -160,7 +167,7 @@ def remove(session: Session, actor: Actor, *, source: Ref, link_id: uuid.UUID) -
         action="link.remove",
         object_type=source.type,
         object_id=source.id,
-        changes={"link": [str(link_id), None]},
+        changes={gone.kind: [gone.other.number, None]},
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Select, TypeDecorator, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from vigil.core.errors import Invalid
+from vigil.core.schemas import ListSort, SyncQuery
 
 T = TypeVar("T")
 #: NUL and lone surrogates cannot be stored or compared by PostgreSQL.
@@ -141,6 +142,28 @@ def page(
     if with_count:
         result.count, result.count_exact = count(session, stmt)
     return result
+
+
+def synced_page(
+    session: Session,
+    stmt: Select[Any],
+    query: SyncQuery,
+    *,
+    column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[Any],
+    updated_column: InstrumentedAttribute[Any],
+    sort: str,
+) -> Page[Any]:
+    """`page` of a list sync clients follow: `query.updated_after` keeps what changed since, and
+    `sort=updated_at` orders by last change (oldest first) instead of the list's natural `column`."""
+    if query.updated_after is not None:
+        stmt = stmt.where(updated_column >= query.updated_after)
+    if query.sort == ListSort.UPDATED_AT:
+        column, sort = updated_column, f"{sort}:updated_at"
+    return page(
+        session, stmt, column=column, id_column=id_column, sort=sort,
+        cursor=query.cursor, limit=query.limit, with_count=query.count,
+    )  # fmt: skip
 
 
 #: `?count=true` counts exactly up to this many rows; beyond it PostgreSQL's planner estimates.

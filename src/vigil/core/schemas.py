@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
@@ -76,3 +77,19 @@ class ListQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=200, description="Items per page.")
     cursor: Ref | None = Field(default=None, description="`next_cursor` of the previous page.")
     count: bool = Field(default=False, description="Also return the total (exact up to 10,000).")
+
+
+class ListSort(StrEnum):
+    """The order of a list: its natural one (by name, or display order) or by last change."""
+
+    DEFAULT = "default"
+    UPDATED_AT = "updated_at"
+
+
+class SyncQuery(ListQuery):
+    """A list a sync client can follow: what changed since its last run, oldest change first."""
+
+    updated_after: UtcTime | None = Field(
+        default=None, description="Only what changed at or after this time (with sort=updated_at)."
+    )
+    sort: ListSort = Field(default=ListSort.DEFAULT, description="`updated_at`: oldest change first.")

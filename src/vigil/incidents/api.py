@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from vigil.auth.deps import ApiActor
-from vigil.core.schemas import ListQuery
+from vigil.core.schemas import ListQuery, SyncQuery
 from vigil.incidents import service
 from vigil.incidents.schemas import (
     CategoryCreate,
@@ -240,10 +240,11 @@ categories_router = APIRouter(prefix="/api/v1/incident-categories", tags=["incid
 
 
 @categories_router.get("", response_model=CategoryPage)
-def list_categories(db: Db, actor: ApiActor) -> CategoryPage:
-    """Every category, active or not, in display order: one page (the list is short by nature)."""
+def list_categories(db: Db, actor: ApiActor, query: Annotated[SyncQuery, Query()]) -> CategoryPage:
+    """Every category, active or not, in display order: one page (the list is short by nature);
+    `updated_after` and `sort=updated_at` as on every list (`limit` and `cursor` have nothing to page)."""
     with db.unit_of_work() as session:
-        found = service.categories.list_all(session=session, actor=actor)
+        found = service.categories.list_all(session=session, actor=actor, query=query)
         return CategoryPage(
             items=[CategoryRead.model_validate(c) for c in found], count=len(found), count_exact=True
         )

@@ -5,8 +5,13 @@ from vigil.core.registry import Domain
 DOMAIN = Domain(
     name="incidents",
     models=("vigil.incidents.models",),
-    api=("vigil.incidents.api:router", "vigil.incidents.api:categories_router"),
-    ui=("vigil.incidents.ui:router",),
+    api=(
+        "vigil.incidents.api:router",
+        "vigil.incidents.api_related:router",
+        "vigil.incidents.api_bulk:router",
+        "vigil.incidents.api:categories_router",
+    ),
+    ui=("vigil.incidents.ui_related:router", "vigil.incidents.ui:router"),
     cli=(("incident", "vigil.incidents.cli:app"),),
     jobs=("vigil.incidents.jobs",),
     hooks=("vigil.incidents.links",),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from vigil.core.actor import Actor
 from vigil.core.errors import Invalid
 from vigil.core.facade import Operation, Transport, pages, parse, query, segment
-from vigil.core.schemas import ListQuery
+from vigil.core.schemas import ListQuery, SyncQuery
 from vigil.incidents import service as incidents
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import (
@@ -229,17 +229,23 @@ class Categories:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
 
-    def list(self) -> CategoryPage:
-        """Every category, active or not, in display order (one page: the list is short by nature)."""
+    def list(self, **filters: Any) -> CategoryPage:
+        """Every category, active or not, in display order (one page: the list is short by nature);
+        `updated_after` and `sort="updated_at"` for sync clients."""
+        q = parse(SyncQuery, filters)
 
         def run(s: Session, a: Actor) -> CategoryPage:
-            found = incidents.categories.list_all(session=s, actor=a)
+            found = incidents.categories.list_all(session=s, actor=a, query=q)
             items = [CategoryRead.model_validate(c) for c in found]
             return CategoryPage(items=items, count=len(items), count_exact=True)
 
         return self._t.run(
             Operation(
-                local=run, method="GET", path="/incident-categories", answer=CategoryPage.model_validate
+                local=run,
+                method="GET",
+                path="/incident-categories",
+                query=query(q),
+                answer=CategoryPage.model_validate,
             )
         )
 

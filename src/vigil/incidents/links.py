@@ -38,6 +38,7 @@ def ref_of(incident: Incident) -> links.Ref:
 
 
 links.register_target(links.Target(RECORD_TYPE, load, resolve))
-links.register_kind(
-    links.Kind("related_to", "related_to", frozenset({RECORD_TYPE}), frozenset({RECORD_TYPE}))
-)
+INCIDENTS = frozenset({RECORD_TYPE})
+links.register_kind(links.Kind("related_to", "related_to", INCIDENTS, INCIDENTS))
+# An incident caused by another (a cascade); problems and changes will add their targets to this kind.
+links.register_kind(links.Kind("caused_by", "causes", INCIDENTS, INCIDENTS))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.auth.models import Team, User
 from vigil.cmdb.models import ConfigurationItem
-from vigil.core import search
+from vigil.core import clock, search
 from vigil.core.db import Base, UUIDPk
 
 incident_ci = Table(
@@ -24,10 +24,13 @@ incident_ci = Table(
 
 class IncidentCategory(Base):
     __tablename__ = "incident_category"
+    __table_args__ = (Index("ix_incident_category_updated_at", "updated_at"),)
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    #: Moved by every change (sync clients list with `updated_after` and `sort=updated_at`).
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     #: Bumped by every change: the ETag clients send back in If-Match.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}

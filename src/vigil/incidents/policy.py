@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, true
 
 from vigil.auth.roles import SEE_ALL, STAFF, Role
-from vigil.core import permissions
+from vigil.core import permissions, watchers
 from vigil.core.actor import Actor
 from vigil.core.db import NoIndex
 from vigil.incidents.models import Incident
@@ -29,6 +29,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "incident.work_note": STAFF,
     "incident.read_work_notes": STAFF,
     "incident.manage_categories": frozenset({Role.ADMIN}),
+    "incident.watch": EVERYONE,
+    "incident.manage_watchers": STAFF,
+    "incident.link": STAFF,
+    "incident.attach": EVERYONE,
+    "incident.delete_attachment": STAFF,
 }
 
 
@@ -45,14 +50,16 @@ def visible(actor: Actor) -> ColumnElement[bool]:
     if actor.has_any(SEE_ALL):
         return true()
     own = Incident.requester_id == actor.user_id
+    # A watcher (CC) follows the incident: they see it like its requester does.
+    watching = watchers.watched_by("incident", Incident.id, actor.user_id)
     if not actor.has_any(STAFF):
-        return own
+        return or_(own, watching)
     # Agents work their teams' queues, what is assigned to them, and the untriaged (no group) queue.
     # NoIndex: on SQLite this OR is better read off the newest rows than looked up per column.
     requester, assignee, group = (
         NoIndex(c) for c in (Incident.requester_id, Incident.assigned_to_id, Incident.assignment_group_id)
     )
-    clauses = [requester == actor.user_id, assignee == actor.user_id, group.is_(None)]
+    clauses = [requester == actor.user_id, assignee == actor.user_id, group.is_(None), watching]
     if actor.team_ids:
         clauses.append(group.in_(actor.team_ids))
     return or_(*clauses)

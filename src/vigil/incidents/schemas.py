@@ -208,6 +208,7 @@ class CategoryRead(BaseModel):
     name: str
     active: bool
     position: int
+    updated_at: datetime
     version: int = Field(description="Bumped by every change; the ETag, for If-Match.")
 
 

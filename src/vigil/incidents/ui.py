@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from vigil.auth import service as auth_service
 from vigil.auth.deps import WebActor
-from vigil.core import validation
+from vigil.core import links, validation
 from vigil.core.actor import Actor
 from vigil.core.errors import Invalid, VigilError
 from vigil.incidents import policy, service
@@ -28,7 +28,7 @@ from vigil.incidents.schemas import (
     ResolutionCode,
     SortKey,
 )
-from vigil.incidents.service import categories
+from vigil.incidents.service import categories, related
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
@@ -46,6 +46,14 @@ NOTICES = {
     "cancel": "Cancelled.",
     "assign": "Assignment saved.",
     "comment": "Comment added.",
+    "watch": "You are watching this incident.",
+    "unwatch": "You no longer watch this incident.",
+    "watcher_added": "Watcher added.",
+    "watcher_removed": "Watcher removed.",
+    "linked": "Link added.",
+    "unlinked": "Link removed.",
+    "attached": "File attached.",
+    "attachment_deleted": "Attachment deleted.",
 }
 # Services name the field of a bad reference after the record kind; the queue form names it after the filter.
 FILTER_FIELDS = {"user": "assigned_to", "team": "assignment_group", "affected_cis": "ci"}
@@ -56,7 +64,16 @@ def _choices(session: Any, actor: Actor) -> dict[str, Any]:
     staff = policy.can(actor, "incident.assign")
     return {
         "can": {
-            name: policy.can(actor, f"incident.{name}") for name in ("assign", "set_priority", "work_note")
+            name: policy.can(actor, f"incident.{name}")
+            for name in (
+                "assign",
+                "set_priority",
+                "work_note",
+                "manage_watchers",
+                "link",
+                "attach",
+                "delete_attachment",
+            )
         },
         "categories": categories.names(session),
         # Only what the staff-only controls offer: assignable people (staff) and team names.
@@ -154,10 +171,10 @@ def _create(request: Request, db: Db, actor: WebActor, form: dict[str, Any]) -> 
 
 @router.get("/{ref}", response_class=HTMLResponse)
 def detail(request: Request, ref: str, db: Db, actor: WebActor) -> Response:
-    return _detail(request, db, actor, ref, error=None, status_code=200)
+    return detail_page(request, db, actor, ref, error=None, status_code=200)
 
 
-def _detail(
+def detail_page(
     request: Request,
     db: Db,
     actor: WebActor,
@@ -174,6 +191,10 @@ def _detail(
         ctx: dict[str, Any] = {
             "incident": service.to_read(incident, actor),
             "timeline": service.timeline(session=session, actor=actor, ref=ref, incident=incident),
+            "watchers": related.watcher_list(session=session, actor=actor, ref=ref, incident=incident),
+            "links": related.link_list(session=session, actor=actor, ref=ref, incident=incident),
+            "attachments": related.attachment_list(session=session, actor=actor, ref=ref, incident=incident),
+            "link_kinds": links.kind_names("incident"),
             "notice": NOTICES.get(notice or ""),
             "error": error,
             "retry": retry or {},
@@ -185,7 +206,7 @@ def _detail(
 @router.post("/{ref}/{action}", response_class=HTMLResponse)
 def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted: FormBody) -> Response:
     if action not in POST_ACTIONS:
-        return _detail(request, db, actor, ref, error=f"unknown action {action!r}", status_code=404)
+        return detail_page(request, db, actor, ref, error=f"unknown action {action!r}", status_code=404)
     form = _form_dict(posted)
     # The version the page showed: a change made meanwhile (another tab, another agent) is a 412.
     seen = form.pop("version", None)
@@ -197,11 +218,11 @@ def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted
         return RedirectResponse(f"/incidents/{number}?notice={action}", status_code=303)
     except ValidationError as exc:
         message = "; ".join(f"{k}: {v}" for k, v in validation.first_per_field(exc).items())
-        return _detail(request, db, actor, ref, error=message, status_code=422, retry={action: form})
+        return detail_page(request, db, actor, ref, error=message, status_code=422, retry={action: form})
     except VigilError as exc:
         if exc.status == 404:
             raise
-        return _detail(
+        return detail_page(
             request, db, actor, ref, error=exc.detail, status_code=exc.status, retry={action: form}
         )
 

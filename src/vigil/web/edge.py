@@ -17,7 +17,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vigil.core.errors import Invalid, UnsupportedMediaType
+from vigil.core.config import get_settings
+from vigil.core.errors import Invalid, PayloadTooLarge, UnsupportedMediaType
 from vigil.web import problems
 
 log = logging.getLogger("vigil.web")
@@ -168,6 +169,8 @@ async def reject_control_characters(request: Request) -> None:
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     json_body = content_type == "application/json" or content_type.endswith("+json")
+    if content_type == "multipart/form-data":
+        _check_upload_size(request)
     if not json_body and _reads_json(request) and await request.body():
         raise UnsupportedMediaType(
             "this operation reads a JSON body: send it with 'Content-Type: application/json'"
@@ -180,6 +183,19 @@ async def reject_control_characters(request: Request) -> None:
         for name, value in form.multi_items():
             if isinstance(value, str) and (_BAD_IN_TEXT.search(name) or _BAD_IN_TEXT.search(value)):
                 raise _refuse(name)
+
+
+#: A multipart body carries a little more than its file: boundaries, headers and small fields.
+MULTIPART_SLACK = 1024 * 1024
+
+
+def _check_upload_size(request: Request) -> None:
+    """An upload whose declared length is far over the attachment limit is refused without storing it
+    (the exact limit is checked again while the file is copied into the store)."""
+    limit = get_settings().attachment_max_bytes
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit + MULTIPART_SLACK:
+        raise PayloadTooLarge(f"the upload is over the {limit:,} byte limit for attachments")
 
 
 def _reads_json(request: Request) -> bool:

@@ -29,6 +29,7 @@ TITLES = {
     404: "Not found",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Payload too large",
     415: "Unsupported media type",
     422: "Invalid input",
 }

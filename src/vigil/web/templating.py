@@ -41,7 +41,18 @@ def _show(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
+def _filesize(size: int) -> str:
+    """1536 -> "1.5 KB" (decimal units, as file managers show them)."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} bytes"  # pragma: no cover
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["filesize"] = _filesize
 templates.env.filters["show"] = _show
 templates.env.filters["duration"] = _duration
 templates.env.filters["label"] = _label

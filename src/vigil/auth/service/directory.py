@@ -11,7 +11,7 @@ from vigil.auth.roles import STAFF
 from vigil.core import pagination
 from vigil.core.actor import Actor
 from vigil.core.pagination import Page
-from vigil.core.schemas import ListQuery
+from vigil.core.schemas import SyncQuery
 
 
 def list_users(
@@ -39,25 +39,28 @@ def team_names(*, session: Session, actor: Actor) -> list[str]:
     return list(session.scalars(select(Team.name).where(policy.visible_teams(actor)).order_by(Team.name)))
 
 
-def page_users(*, session: Session, actor: Actor, query: ListQuery) -> Page[User]:
-    """A page of the active users `actor` may see, by name (the API's list)."""
-    stmt = select(User).where(policy.visible_users(actor), User.active.is_(True))
-    return pagination.page(
-        session, stmt, column=User.display_name, id_column=User.id, sort="users:display_name",
-        cursor=query.cursor, limit=query.limit, with_count=query.count,
+def page_users(*, session: Session, actor: Actor, query: SyncQuery) -> Page[User]:
+    """A page of the users `actor` may see, by name (the API's list). Only active ones, except for a
+    sync client (`updated_after`), which must also learn who was deactivated."""
+    stmt = select(User).where(policy.visible_users(actor))
+    if query.updated_after is None:
+        stmt = stmt.where(User.active.is_(True))
+    return pagination.synced_page(
+        session, stmt, query, column=User.display_name, id_column=User.id, updated_column=User.updated_at,
+        sort="users:display_name",
     )  # fmt: skip
 
 
-def page_teams(*, session: Session, actor: Actor, query: ListQuery) -> Page[Team]:
+def page_teams(*, session: Session, actor: Actor, query: SyncQuery) -> Page[Team]:
     """A page of the teams `actor` may see, by name, with their manager and members."""
     stmt = (
         select(Team)
         .where(policy.visible_teams(actor))
         .options(selectinload(Team.members), selectinload(Team.manager))
     )
-    return pagination.page(
-        session, stmt, column=Team.name, id_column=Team.id, sort="teams:name",
-        cursor=query.cursor, limit=query.limit, with_count=query.count,
+    return pagination.synced_page(
+        session, stmt, query, column=Team.name, id_column=Team.id, updated_column=Team.updated_at,
+        sort="teams:name",
     )  # fmt: skip
 
 

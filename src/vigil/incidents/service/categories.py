@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from vigil.core import audit, cache
 from vigil.core.actor import Actor
 from vigil.core.errors import Duplicate, Invalid, NotFound, check_version
+from vigil.core.schemas import ListSort, SyncQuery
 from vigil.incidents import policy
 from vigil.incidents.models import IncidentCategory
 
@@ -42,9 +43,15 @@ def get(*, session: Session, actor: Actor, name: str) -> IncidentCategory:
     return found
 
 
-def list_all(*, session: Session, actor: Actor) -> list[IncidentCategory]:
-    """Every category, active or not, in display order: anyone signed in may read them."""
-    return list(session.scalars(select(IncidentCategory).order_by(IncidentCategory.position)))
+def list_all(*, session: Session, actor: Actor, query: SyncQuery | None = None) -> list[IncidentCategory]:
+    """Every category, active or not, in display order (or, `sort=updated_at`, oldest change first):
+    anyone signed in may read them. The list is short by nature: one page."""
+    stmt = select(IncidentCategory).order_by(IncidentCategory.position)
+    if query is not None and query.updated_after is not None:
+        stmt = stmt.where(IncidentCategory.updated_at >= query.updated_after)
+    if query is not None and query.sort == ListSort.UPDATED_AT:
+        stmt = stmt.order_by(None).order_by(IncidentCategory.updated_at, IncidentCategory.name)
+    return list(session.scalars(stmt))
 
 
 def add(*, session: Session, actor: Actor, name: str) -> IncidentCategory:

@@ -114,3 +114,22 @@ def test_worker_once_closes_long_resolved_incidents(tmp_path: Path, monkeypatch:
             monkeypatch.delenv("VIGIL_AUTO_CLOSE_AFTER_HOURS")
             get_incident_settings.cache_clear()
         assert json.loads(run("incident", "show", "INC-000001", "--json", *db)[1])["status"] == "closed"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_serve_and_worker_on_a_database_that_is_not_migrated_say_what_to_run(
+    backend: str, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    with fresh_database(backend, tmp_path) as url:
+        for command in (["serve", "--port", "1"], ["worker", "--once"]):
+            result = runner.invoke(app, [*command, "--database-url", url])
+            assert result.exit_code == 1, result.output
+            assert "has no Vigil schema yet" in result.output and "vigil db upgrade" in result.output
+            assert "Traceback" not in result.output
+        migrated = runner.invoke(app, ["worker", "--once", "--migrate", "--database-url", url])
+        assert migrated.exit_code == 0, migrated.output
+        assert "migrated from empty to" in migrated.output and "ran " in migrated.output
+        runner.invoke(app, ["db", "downgrade", "0011", "--database-url", url])
+        behind = runner.invoke(app, ["worker", "--once", "--database-url", url])
+        assert behind.exit_code == 1 and "is at schema revision 0011" in behind.output

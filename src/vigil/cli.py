@@ -11,6 +11,7 @@ import httpx
 import typer
 import uvicorn
 from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from vigil import demo as demo_data
 from vigil import domains
@@ -92,6 +93,30 @@ def _adopt_audit(adoption: Adoption | None) -> None:
         typer.echo(f"audit log: {adoption.adopted} records from before keying now MACed with the audit key")
 
 
+MIGRATE_OPT = typer.Option(False, "--migrate", help="Bring the database schema up to date first.")
+
+
+def _schema_ready(url: str, migrate: bool) -> None:
+    """Run only on a database at this version's schema: otherwise say what to run (or, told to, migrate)."""
+    shown = make_engine(url).url.render_as_string()
+    try:
+        current = migrations.current_revision(make_engine(url))
+    except SQLAlchemyError as exc:
+        fail(f"cannot open the database {shown}: {getattr(exc, 'orig', None) or exc}")
+    head = migrations.head_revision()
+    if current == head:
+        return
+    if migrate:
+        _adopt_audit(migrations.upgrade(url))
+        typer.echo(f"database {shown} migrated from {current or 'empty'} to {head}")
+        return
+    state = "has no Vigil schema yet" if current is None else f"is at schema revision {current}"
+    fail(
+        f"the database {shown} {state}; this Vigil needs revision {head}. "
+        "Run `vigil db upgrade` (back it up first), or start with `--migrate`."
+    )
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Address to bind (VIGIL_HOST, default 127.0.0.1)."),
@@ -100,12 +125,14 @@ def serve(
     workers: int = typer.Option(
         1, "--workers", min=1, max=64, metavar="N", help="Server processes (production on PostgreSQL)."
     ),
+    migrate: bool = MIGRATE_OPT,
 ) -> None:
     """Serve the API and the web UI (creating the first administrator on a new database)."""
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
     url = database_url(database)
+    _schema_ready(url, migrate)
     _adopt_audit(migrations.adopt_audit(url))
     try:
         _first_admin(url)
@@ -133,8 +160,10 @@ def serve(
 def worker(
     database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
     once: bool = typer.Option(False, help="Run what is due now, then exit."),
+    migrate: bool = MIGRATE_OPT,
 ) -> None:
     """Run background jobs and periodic tasks until interrupted."""
+    _schema_ready(database_url(database), migrate)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = get_db(database_url(database))
     typer.echo(f"worker handles: {', '.join(domains.load())}")

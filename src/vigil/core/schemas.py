@@ -12,23 +12,36 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 NO_NUL = r"^[^\x00]*$"
 ItemT = TypeVar("ItemT")
 
+
+def _trimmed(value: str) -> str:
+    """Surrounding whitespace dropped after the length checks, so the schema's limits are what is
+    enforced (a padded over-long value is refused, as the schema says); blank is not a value."""
+    value = value.strip()
+    if not value:
+        raise ValueError("String should have at least 1 character")
+    return value
+
+
+def _tag(value: str) -> str:
+    return _trimmed(value).lower()
+
+
 #: A short single-purpose string such as a title: trimmed, 1-200 characters.
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
+    str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL), AfterValidator(_trimmed)
 ]
 #: Free text such as a description or a note.
 LongText = Annotated[str, StringConstraints(max_length=20000, pattern=NO_NUL)]
 #: Non-empty free text (a comment, resolution notes).
 RequiredText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000, pattern=NO_NUL)
+    str, StringConstraints(min_length=1, max_length=20000, pattern=NO_NUL), AfterValidator(_trimmed)
 ]
 #: A reference to another record: its UUID, or a human key (email, name, number).
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254, pattern=NO_NUL)]
+Ref = Annotated[
+    str, StringConstraints(min_length=1, max_length=254, pattern=NO_NUL), AfterValidator(_trimmed)
+]
 Tag = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, to_lower=True, min_length=1, max_length=50, pattern=r"^[^\x00,]*$"
-    ),
+    str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^\x00,]*$"), AfterValidator(_tag)
 ]
 
 

@@ -130,9 +130,13 @@ class HttpTransport:
             op.path,
             params=dict(op.query or {}),
             json=_json(op.body) if op.body is not None else None,
+            files=dict(op.files) if op.files else None,
+            data=dict(op.form) if op.form else None,
             headers=headers,
         )
         if response.is_success:
+            if op.raw:
+                return response.content
             return response.json() if response.content else None
         raise problem_error(response)
 

@@ -97,3 +97,36 @@ def test_login_keeps_the_token_for_the_owner_only(database: str, server: Server,
     assert not kept.exists() and cli("logout", **env) == (0, "not logged in\n")
     code, out = cli("login", "sqlite:///x.db", "--token", token, **env)
     assert code == 1 and "not a server URL" in out
+
+
+def test_watch_link_attach_and_bulk_over_http(database: str, server: Server, tmp_path: Path) -> None:
+    v = {
+        "VIGIL_URL": server.url,
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "VIGIL_TOKEN": mint_token(database, ADMIN),
+    }
+    numbers = []
+    for title in ("Backups late", "Tape library jammed"):
+        code, out = cli("incident", "create", "--title", f"{title} {unique()}", "--json", **v)
+        assert code == 0, out
+        numbers.append(json.loads(out)["number"])
+    first, second = numbers
+    code, out = cli("incident", "link", first, "caused_by", second, **v)
+    assert code == 0 and f"{first} caused_by {second}" in out
+    code, out = cli("incident", "links", second, **v)
+    assert code == 0 and out.startswith(f"causes         {first}")
+    log = tmp_path / "backup.txt"
+    log.write_bytes(b"rsync: connection reset\n")
+    code, out = cli("incident", "attach", first, str(log), "--json", **v)
+    assert code == 0, out
+    attachment = json.loads(out)["id"]
+    saved = tmp_path / "copy.txt"
+    assert cli("incident", "download", first, attachment, "-o", str(saved), **v)[0] == 0
+    assert saved.read_bytes() == log.read_bytes()
+    assert cli("incident", "watch", first, **v) == (0, f"{ADMIN} watches {first}\n")
+    code, out = cli(
+        "incident", "bulk", "comment", first, second, "INC-999999", "--body", "vendor called", **v
+    )
+    assert code == 1 and "2 done, 1 refused" in out and "INC-999999 not found" in out
+    code, out = cli("incident", "bulk", "resolve", first, second, "--notes", "tape replaced", "--json", **v)
+    assert code == 0 and json.loads(out)["succeeded"] == 2

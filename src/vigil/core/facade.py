@@ -36,7 +36,8 @@ class Operation(Generic[R]):
     transaction); `method` and `path` (under /api/v1) the REST request, with `body` (a schema: only the
     fields the caller set are sent) and `query`; `answer` turns the REST answer's JSON into the same
     schema. `if_match` is the version the caller read (sent as If-Match); `keyed` marks a POST that takes
-    an Idempotency-Key, so a retried request cannot act twice.
+    an Idempotency-Key, so a retried request cannot act twice. `files` (and `form`) send an upload,
+    `raw` reads a download.
     """
 
     local: Callable[[Session, Actor], R]
@@ -47,6 +48,11 @@ class Operation(Generic[R]):
     query: Mapping[str, Any] | None = None
     if_match: int | None = None
     keyed: bool = False
+    #: A multipart upload instead of a JSON body: {field: (filename, content, content type)} and form fields.
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    form: Mapping[str, str] | None = None
+    #: The answer is the body's bytes (a download), handed to `answer` as they are.
+    raw: bool = False
 
     @property
     def idempotent(self) -> bool:

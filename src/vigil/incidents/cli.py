@@ -11,6 +11,7 @@ from rich.table import Table
 
 from vigil.cli_support import DB_OPT, JSON_OPT, call, print_json
 from vigil.core.facade import Transport
+from vigil.incidents import cli_related
 from vigil.incidents.library import Incidents
 from vigil.incidents.schemas import IncidentRead
 
@@ -294,3 +295,6 @@ def category_enable(name: str, database: str = DB_OPT) -> None:
     """Bring a retired category back."""
     call(database, lambda t: Incidents(t).categories.update(name, active=True))
     typer.echo(f"enabled {name}")
+
+
+cli_related.register(app)

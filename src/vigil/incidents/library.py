@@ -15,6 +15,7 @@ from vigil.core.errors import Invalid
 from vigil.core.facade import Operation, Transport, pages, parse, query, segment
 from vigil.core.schemas import ListQuery, SyncQuery
 from vigil.incidents import service as incidents
+from vigil.incidents.library_related import RelatedRecords
 from vigil.incidents.models import Incident
 from vigil.incidents.schemas import (
     CategoryCreate,
@@ -47,8 +48,9 @@ ACTIONS: dict[str, Callable[..., Incident]] = {
 WHOLE = 200
 
 
-class Incidents:
-    """`v.incidents`: create, read, list and move incidents through their lifecycle.
+class Incidents(RelatedRecords):
+    """`v.incidents`: create, read, list and move incidents through their lifecycle; watchers, links,
+    attachments and bulk actions (`RelatedRecords`).
 
     Actions take `version=` (the version you read): if the incident changed since, StaleVersion (412)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -244,3 +245,19 @@ def test_bulk_actions_report_each_item_and_keep_the_good_ones(desk: Desk, db: Da
         f"{API}/bulk", json={"action": "close", "refs": [f"INC-{i:06}" for i in range(101)]}
     )
     assert too_many.status_code == 422
+
+
+def test_a_refused_upload_leaves_nothing_in_the_store(desk: Desk) -> None:
+    content = b"never kept: " + desk.number.encode()
+    sha = hashlib.sha256(content).hexdigest()
+    # The colleague cannot see the incident; the requester's is cancelled: both refused, nothing stored.
+    assert (
+        desk.colleague.post(
+            f"{API}/{desk.number}/attachments", files={"file": ("a.txt", content)}
+        ).status_code
+        == 404
+    )
+    desk.requester.post(f"{API}/{desk.number}/cancel")
+    refused = desk.requester.post(f"{API}/{desk.number}/attachments", files={"file": ("a.txt", content)})
+    assert refused.status_code == 409
+    assert not attachments.path_of(sha).exists()

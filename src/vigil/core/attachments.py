@@ -11,7 +11,8 @@ import hashlib
 import os
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from vigil.core import audit, clock
 from vigil.core.actor import Actor
 from vigil.core.config import get_settings
-from vigil.core.db import Base, UUIDPk
+from vigil.core.db import Base, Database, UUIDPk
 from vigil.core.errors import Invalid, NotFound, PayloadTooLarge
 
 CHUNK = 64 * 1024
@@ -208,6 +209,18 @@ def delete(session: Session, actor: Actor, attachment: Attachment) -> None:
         object_id=attachment.record_id,
         changes={"attachments": [f"{attachment.filename} (sha256 {attachment.sha256[:12]}…)", None]},
     )
+
+
+@contextmanager
+def discarded_unless_kept(db: Database, stored: Stored) -> Iterator[None]:
+    """Around the transaction that records a stored file: if it fails, the file leaves the store again
+    (unless another attachment has the same content)."""
+    try:
+        yield
+    except BaseException:
+        with db.unit_of_work() as session:
+            purge(session, stored.sha256)
+        raise
 
 
 def purge(session: Session, sha256: str) -> bool:

@@ -150,26 +150,29 @@ def add_attachment(
     key: IdemKey = None,
 ) -> JSONResponse:
     """Upload a file (25 MB by default; 413 beyond). Stored once per content, SHA-256 recorded."""
+    with db.unit_of_work() as session:  # refused before anything is stored
+        related.check_attach(session=session, actor=actor, ref=ref, comment_id=comment_id)
     stored = files.store(file.file, file.content_type)
-    return idempotent.run(
-        db,
-        actor,
-        key=key,
-        scope=f"POST /incidents/{ref}/attachments",
-        payload={"filename": file.filename, "sha256": stored.sha256, "comment_id": comment_id},
-        status_code=201,
-        work=lambda s: AttachmentRead.model_validate(
-            related.attach(
-                session=s,
-                actor=actor,
-                ref=ref,
-                filename=file.filename or "",
-                stored=stored,
-                comment_id=comment_id,
-            )
-        ),
-        location=lambda body: f"/api/v1/incidents/{ref}/attachments/{body['id']}",
-    )
+    with files.discarded_unless_kept(db, stored):
+        return idempotent.run(
+            db,
+            actor,
+            key=key,
+            scope=f"POST /incidents/{ref}/attachments",
+            payload={"filename": file.filename, "sha256": stored.sha256, "comment_id": comment_id},
+            status_code=201,
+            work=lambda s: AttachmentRead.model_validate(
+                related.attach(
+                    session=s,
+                    actor=actor,
+                    ref=ref,
+                    filename=file.filename or "",
+                    stored=stored,
+                    comment_id=comment_id,
+                )
+            ),
+            location=lambda body: f"/api/v1/incidents/{ref}/attachments/{body['id']}",
+        )
 
 
 @router.get("/{ref}/attachments/{attachment_id}", response_model=AttachmentRead)

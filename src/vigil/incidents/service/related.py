@@ -135,6 +135,20 @@ def attachment(
     return found[0]
 
 
+def check_attach(
+    *, session: Session, actor: Actor, ref: str | uuid.UUID, comment_id: uuid.UUID | None = None
+) -> Incident:
+    """May `actor` attach a file here? Checked before an upload is stored (and again by `attach`), so a
+    refused upload leaves nothing behind."""
+    incident: Incident = load(session, actor, ref)
+    policy.require(actor, "incident.attach")
+    if incident.status in lifecycle.FINAL:
+        raise IllegalTransition(f"{incident.number} is {incident.status}, which is final; it takes no files")
+    if comment_id is not None:
+        load_comment(session=session, actor=actor, ref=incident.id, comment_id=comment_id)
+    return incident
+
+
 def attach(
     *,
     session: Session,
@@ -145,12 +159,7 @@ def attach(
     comment_id: uuid.UUID | None = None,
 ) -> files.Attachment:
     """Attach a file already in the store to the incident, or to one of its comments you may read."""
-    incident: Incident = load(session, actor, ref, for_update=True)
-    policy.require(actor, "incident.attach")
-    if incident.status in lifecycle.FINAL:
-        raise IllegalTransition(f"{incident.number} is {incident.status}, which is final; it takes no files")
-    if comment_id is not None:
-        load_comment(session=session, actor=actor, ref=incident.id, comment_id=comment_id)
+    incident = check_attach(session=session, actor=actor, ref=ref, comment_id=comment_id)
     return files.add(
         session,
         actor,

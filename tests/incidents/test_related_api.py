@@ -261,3 +261,25 @@ def test_a_refused_upload_leaves_nothing_in_the_store(desk: Desk) -> None:
     refused = desk.requester.post(f"{API}/{desk.number}/attachments", files={"file": ("a.txt", content)})
     assert refused.status_code == 409
     assert not attachments.path_of(sha).exists()
+
+
+def test_duplicate_of_is_the_parent_shown_as_a_link_from_both_ends(desk: Desk) -> None:
+    master = desk.agent.post(API, json={"title": "Shared drive outage"}).json()["number"]
+    url = f"{API}/{desk.number}/links"
+    made = desk.agent.post(url, json={"kind": "duplicate_of", "target": master})
+    assert made.status_code == 201, made.text
+    assert (made.json()["kind"], made.json()["other"]["number"]) == ("duplicate_of", master)
+    assert desk.agent.get(f"{API}/{desk.number}").json()["parent"]["number"] == master
+    [back] = desk.agent.get(f"{API}/{master}/links").json()["items"]
+    assert (back["kind"], back["other"]["number"]) == ("duplicated_by", desk.number)
+    # The master is no duplicate itself, and an incident is no duplicate of itself.
+    assert (
+        desk.agent.post(
+            f"{API}/{master}/links", json={"kind": "duplicate_of", "target": desk.number}
+        ).status_code
+        == 422
+    )
+    # Removing the link from the master's side clears the duplicate's parent.
+    assert desk.agent.delete(f"{API}/{master}/links/{back['id']}").status_code == 204
+    assert desk.agent.get(f"{API}/{desk.number}").json()["parent"] is None
+    assert desk.agent.get(url).json()["items"] == []

@@ -42,3 +42,5 @@ INCIDENTS = frozenset({RECORD_TYPE})
 links.register_kind(links.Kind("related_to", "related_to", INCIDENTS, INCIDENTS))
 # An incident caused by another (a cascade); problems and changes will add their targets to this kind.
 links.register_kind(links.Kind("caused_by", "causes", INCIDENTS, INCIDENTS))
+# A duplicate and its master: stored as the incident's `parent` (service.related shows it as a link).
+links.register_kind(links.Kind("duplicate_of", "duplicated_by", INCIDENTS, INCIDENTS))

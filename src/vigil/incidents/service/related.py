@@ -16,11 +16,13 @@ from vigil.auth.models import User
 from vigil.core import attachments as files
 from vigil.core import links, watchers
 from vigil.core.actor import Actor
-from vigil.core.errors import IllegalTransition, NotFound
+from vigil.core.errors import IllegalTransition, Invalid, NotFound
 from vigil.core.related import LinkCreate, WatcherRead
 from vigil.incidents import lifecycle, policy
 from vigil.incidents.links import RECORD_TYPE, ref_of
 from vigil.incidents.models import Incident, IncidentComment
+from vigil.incidents.schemas import IncidentUpdate
+from vigil.incidents.service import records
 from vigil.incidents.service.records import load, visible_id
 from vigil.incidents.service.workflow import comment as load_comment
 
@@ -81,16 +83,50 @@ def unwatch(*, session: Session, actor: Actor, ref: str | uuid.UUID, user: str |
     )
 
 
+#: `duplicate_of` is the incident's `parent` (its master), shown and edited as a link from both ends.
+DUPLICATE_OF, DUPLICATED_BY = "duplicate_of", "duplicated_by"
+_DUPLICATE_LINKS = uuid.UUID("6f1d7c2e-4b1a-4f0e-9a35-0d2b8e5c7a41")
+
+
+def _duplicate_link_id(duplicate_id: uuid.UUID) -> uuid.UUID:
+    """The stable id of the duplicate_of link of `duplicate_id` (the link is its `parent` field)."""
+    return uuid.uuid5(_DUPLICATE_LINKS, str(duplicate_id))
+
+
+def _duplicate_links(session: Session, actor: Actor, incident: Incident) -> list[links.Link]:
+    """The incident's master and its duplicates that `actor` may see, as links."""
+    out = []
+    if incident.parent is not None and incident.parent_visible:
+        parent = ref_of(incident.parent)
+        out.append(links.Link(_duplicate_link_id(incident.id), DUPLICATE_OF, parent, incident.updated_at))
+    children = session.scalars(
+        select(Incident)
+        .where(Incident.parent_id == incident.id, policy.visible(actor))
+        .order_by(Incident.number)
+    )
+    for child in children:
+        out.append(links.Link(_duplicate_link_id(child.id), DUPLICATED_BY, ref_of(child), child.updated_at))
+    return out
+
+
 def link_list(
     *, session: Session, actor: Actor, ref: str | uuid.UUID, incident: Incident | None = None
 ) -> list[links.Link]:
-    return links.links_of(session, actor, ref_of(incident or load(session, actor, ref)))
+    """Every link of the incident whose other end `actor` may see: its master and duplicates first."""
+    incident = incident or load(session, actor, ref)
+    return _duplicate_links(session, actor, incident) + links.links_of(session, actor, ref_of(incident))
 
 
 def link(*, session: Session, actor: Actor, ref: str | uuid.UUID, data: LinkCreate) -> links.Link:
     """Link the incident to another record the actor may see; returns the link as seen from here."""
     incident = load(session, actor, ref)
     policy.require(actor, "incident.link")
+    if data.kind == DUPLICATE_OF:  # the incident's parent: one master, which is not itself a duplicate
+        if data.target_type != RECORD_TYPE:
+            raise Invalid("only an incident can be the master of a duplicate incident", field="target_type")
+        update = IncidentUpdate.model_validate({"parent": data.target})
+        incident = records.update(session=session, actor=actor, ref=str(incident.id), data=update)
+        return _duplicate_links(session, actor, incident)[0]
     row = links.add(
         session,
         actor,
@@ -105,6 +141,12 @@ def link(*, session: Session, actor: Actor, ref: str | uuid.UUID, data: LinkCrea
 def unlink(*, session: Session, actor: Actor, ref: str | uuid.UUID, link_id: uuid.UUID) -> None:
     incident = load(session, actor, ref)
     policy.require(actor, "incident.link")
+    for dup in _duplicate_links(session, actor, incident):
+        if dup.id == link_id:  # clear the duplicate's parent (this incident's, or one of its duplicates')
+            duplicate = incident.id if dup.kind == DUPLICATE_OF else dup.other.id
+            clear = IncidentUpdate.model_validate({"parent": None})
+            records.update(session=session, actor=actor, ref=str(duplicate), data=clear)
+            return
     links.remove(session, actor, source=ref_of(incident), link_id=link_id)
 
 

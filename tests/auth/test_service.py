@@ -19,6 +19,7 @@ from vigil.auth.schemas import PasswordChange, TokenCreate, UserCreate, UserUpda
 from vigil.auth.settings import AuthSettings
 from vigil.core.actor import Actor, Channel
 from vigil.core.audit import AuditRecord
+from vigil.core.db import Database
 from vigil.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 PASSWORD = "correct horse battery staple"
@@ -168,7 +169,7 @@ def test_sessions_expire_and_end_on_logout_disable_and_password_change(
 
 
 def test_tokens_are_shown_once_scoped_revocable_and_expire(
-    session: Session, admin: Actor, frozen_clock: Clock
+    db: Database, session: Session, admin: Actor, frozen_clock: Clock
 ) -> None:
     user = make_user(session, admin)
     me = actor(session, user)
@@ -180,7 +181,10 @@ def test_tokens_are_shown_once_scoped_revocable_and_expire(
     assert session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.token_hash == raw)) == 0
     acting = auth_service.tokens.authenticate(session, raw)
     assert acting is not None and acting.user_id == user.id and acting.scopes == frozenset({"read", "write"})
-    assert token.last_used_at == frozen_clock.now
+    assert token.last_used_at is None  # recorded after the request commits, in a transaction of its own
+    with db.unit_of_work(session):
+        pass
+    assert session.get(ApiToken, token.id).last_used_at == frozen_clock.now  # type: ignore[union-attr]
     assert auth_service.tokens.authenticate(session, raw + "x") is None
     assert auth_service.tokens.authenticate(session, "not-a-vigil-token") is None
     frozen_clock.advance(days=31)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, Connection, DateTime, Engine, MetaData, create_engine, event, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("vigil.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,6 +78,26 @@ def _configure_sqlite(engine: Engine) -> None:
     _serialise_writers(engine)
 
 
+#: SQLite: begin transactions DEFERRED (readers, concurrent in WAL, no writer slot) rather than IMMEDIATE.
+#: Set by the web edge for the reading part of a request; writes always run IMMEDIATE (see `RequestDatabase`).
+_DEFERRED: ContextVar[bool] = ContextVar("vigil_sqlite_deferred", default=False)
+
+
+def read_transactions(deferred: bool) -> Token[bool]:
+    """From here on in this context, SQLite transactions begin DEFERRED (reads) or IMMEDIATE (writes)."""
+    return _DEFERRED.set(deferred)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """SQLite transactions begun inside take the writer slot (BEGIN IMMEDIATE), whatever the context."""
+    token = _DEFERRED.set(False)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
 #: How long a transaction waits for SQLite's single writer slot before failing (a 503), as busy_timeout.
 SQLITE_WAIT_SECONDS = 30.0
 
@@ -101,6 +125,9 @@ class _WriterSlot:
         self._commit, self._rollback = commit, rollback
 
     def begin(self, conn: Any) -> None:
+        if _DEFERRED.get():  # a reader: WAL lets it run beside the writer, on its own snapshot
+            conn.exec_driver_sql("BEGIN")
+            return
         if not self._lock.acquire(timeout=SQLITE_WAIT_SECONDS):
             raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
         conn.connection.info[self.KEY] = True
@@ -194,6 +221,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def touch_after_commit(session: Session, model: Any, row_id: uuid.UUID, column: str, value: Any) -> None:
+    """Once `session`'s transaction commits, set `column` of one row in a short transaction of its own
+    (a "last used" time): the request itself stays a read. A failure is logged, never raised."""
+
+    def touch(db: Database) -> None:
+        try:
+            with writing(), db.unit_of_work() as s:
+                s.execute(update(model).where(model.id == row_id).values({column: value}))
+        except SQLAlchemyError:
+            log.warning("could not record %s.%s of %s", model.__tablename__, column, row_id, exc_info=True)
+
+    session.info.setdefault("after_commit", set()).add(touch)
 
 
 class NoIndex(ColumnElement[Any]):

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from vigil.core.db import Database
+from vigil.core.db import Database, read_transactions
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -28,6 +28,7 @@ class RequestDatabase(Database):
 
     def __init__(self, db: Database, request: Request) -> None:  # shares the app's engine and sessions
         self.engine, self.sessions, self._state = db.engine, db.sessions, request.state
+        self._writes = request.method not in SAFE_METHODS
         # After-commit hooks see this object: a server's background sealer must be visible here too, or
         # every write would seal inline before its response goes out.
         self.background_sealer = getattr(db, "background_sealer", None)
@@ -54,13 +55,23 @@ class RequestDatabase(Database):
         if session is None and pending is not None:
             self._state.pending_session = None
             session = pending
+        if self._writes and self.engine.dialect.name == "sqlite":
+            # SQLite has one writer: a request that changes something authenticated its caller in a
+            # reading transaction; it ends here, and the change runs in a short IMMEDIATE one, so the
+            # writer slot is held for the change alone (not across authentication and thread hops).
+            if session is not None:
+                session.commit()
+            read_transactions(False)
         with super().unit_of_work(session) as s:
             yield s
 
 
 async def get_db(request: Request) -> RequestDatabase:
     # async: nothing here blocks, so it runs on the event loop instead of a hop to the thread pool
-    return RequestDatabase(request.app.state.db, request)
+    db = RequestDatabase(request.app.state.db, request)
+    if db.engine.dialect.name == "sqlite":
+        read_transactions(True)  # readers run beside the writer; a change takes the slot (unit_of_work)
+    return db
 
 
 async def settle_request(request: Request) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ from vigil.auth.service.users import actor_for, anonymous
 from vigil.auth.settings import AuthSettings
 from vigil.core import audit, clock
 from vigil.core.actor import Actor, Channel
+from vigil.core.db import touch_after_commit
 
 log = logging.getLogger("vigil.auth")
 
@@ -277,7 +278,7 @@ def authenticate(
     if found is None or found.expires_at <= now or not found.user.active:
         return None
     if now - found.last_seen_at > timedelta(minutes=1):  # one write a minute, not one a request
-        found.last_seen_at = now
+        touch_after_commit(session, UserSession, found.id, "last_seen_at", now)
     return actor_for(found.user, Channel.WEB, request_id), found
 
 

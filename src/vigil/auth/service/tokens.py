@@ -15,6 +15,7 @@ from vigil.auth.schemas import Scope, TokenCreate
 from vigil.auth.service.users import actor_for, own_account, resolve_user
 from vigil.core import audit, clock, pagination
 from vigil.core.actor import Actor, Channel
+from vigil.core.db import touch_after_commit
 from vigil.core.errors import Forbidden, NotFound
 from vigil.core.pagination import Page
 from vigil.core.schemas import ListQuery
@@ -125,7 +126,9 @@ def authenticate(session: Session, raw: str, request_id: str | None = None) -> A
     if token.expires_at is not None and token.expires_at <= now:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now  # throttled: one write a minute, not one a request
+        # Throttled to one write a minute, and made after the request commits, in a short transaction
+        # of its own: a read stays a read (on SQLite, beside the writer rather than queued for it).
+        touch_after_commit(session, ApiToken, token.id, "last_used_at", now)
     # The session's identity map holds objects weakly: keep the caller's user alive for the request so
     # services asking for it (a requester defaulting to the caller) find it there instead of re-reading it.
     session.info["actor_user"] = token.user

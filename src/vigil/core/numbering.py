@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import String, insert, select, text, update
+from sqlalchemy import String, Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -57,17 +57,21 @@ def _next_from_sequence(session: Session, prefix: str) -> int:
     return int(session.execute(text(f"SELECT nextval('{name}')")).scalar_one())
 
 
+_COUNTER: Table = NumberSequence.__table__  # type: ignore[assignment]
+#: The counter's UPDATE as a plain Core statement on the session's connection: no ORM bookkeeping.
+_BUMP = (
+    update(_COUNTER)
+    .where(_COUNTER.c.prefix == bindparam("p"))
+    .values(last_value=_COUNTER.c.last_value + 1)
+    .returning(_COUNTER.c.last_value)
+)
+
+
 def _next_from_counter(session: Session, prefix: str) -> int:
-    stmt = (
-        update(NumberSequence)
-        .where(NumberSequence.prefix == prefix)
-        .values(last_value=NumberSequence.last_value + 1)
-        .returning(NumberSequence.last_value)
-    )
-    value = session.execute(stmt).scalar_one_or_none()
+    value = session.connection().execute(_BUMP, {"p": prefix}).scalar_one_or_none()
     if value is None:
         _create_counter(session, prefix)
-        value = session.execute(stmt).scalar_one()
+        value = session.connection().execute(_BUMP, {"p": prefix}).scalar_one()
     return int(value)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,7 +49,7 @@ def run(
         with db.unit_of_work() as session:
             result = work(session)
         # Serialised after commit: the transaction is not held open while the answer is built.
-        body = jsonable_encoder(result)
+        body = _encoded(result)
         return _finish(JSONResponse(body, status_code=status_code), body, location)
     key = idempotency.validate_key(key)
     full_scope = f"{actor.user_id}:{scope}"
@@ -61,7 +62,7 @@ def run(
             return replay
         try:
             with db.unit_of_work() as session:
-                body = jsonable_encoder(work(session))
+                body = _encoded(work(session))
                 idempotency.store(
                     session,
                     scope=full_scope,
@@ -75,6 +76,13 @@ def run(
         except IntegrityError:
             continue  # a concurrent request with the same key won; replay its response
     raise RuntimeError("idempotent request could not be settled")  # pragma: no cover
+
+
+def _encoded(result: Any) -> Any:
+    """The answer as JSON-ready data: a schema through pydantic's own (compiled) encoder."""
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return jsonable_encoder(result)
 
 
 def _replay(

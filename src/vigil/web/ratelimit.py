@@ -1,6 +1,8 @@
 """API rate limits: per bearer token and per client address, answered with a 429 problem.
 
-Counted in this server process's memory with the maintained `limits` package (moving windows), so with
+Counted in this server process's memory with the maintained `limits` package (sliding-window counters:
+two counters per key, so a hit costs the same at any limit; a moving window keeps every hit's time and
+scans them), so with
 N processes behind one port a client may reach up to N times the limit: the limits protect a server from
 a runaway script, they are not a quota. The login form keeps its own throttle (`auth/throttle`). Every API
 answer carries the IETF draft `RateLimit-Policy` and `RateLimit` headers of the limit closest to running
@@ -38,7 +40,7 @@ class RateLimits:
         self.app = app
         self.token = Limit("token", parse_many(per_token) if per_token else [])
         self.address = Limit("address", parse_many(per_address) if per_address else [])
-        self.limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self.limiter = strategies.SlidingWindowCounterRateLimiter(storage.MemoryStorage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (

@@ -1,10 +1,9 @@
 """API rate limits: per bearer token and per client address, answered with a 429 problem.
 
 Counted in this server process's memory with the maintained `limits` package (sliding-window counters:
-two counters per key, so a hit costs the same at any limit; a moving window keeps every hit's time and
-scans them), so with
-N processes behind one port a client may reach up to N times the limit: the limits protect a server from
-a runaway script, they are not a quota. The login form keeps its own throttle (`auth/throttle`). Every API
+two counters per key, so a hit costs the same at any limit, where a moving window keeps and scans every
+hit's time). With N processes behind one port a client may reach up to N times the limit: the limits
+protect a server from a runaway script, they are not a quota. The login form keeps its own throttle (`auth/throttle`). Every API
 answer carries the IETF draft `RateLimit-Policy` and `RateLimit` headers of the limit closest to running
 out; a 429 adds `Retry-After`.
 """

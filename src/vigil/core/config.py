@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     #: The largest attachment accepted, in bytes (413 beyond).
     attachment_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
 
+    #: SQLite's page cache per connection, in MiB. The full-text index is read on every insert (its
+    #: segments merge): a cache that holds it keeps creates from stalling (64 MiB ~ 400k incidents).
+    sqlite_cache_mb: int = Field(default=32, ge=2, le=4096)
+    #: SQLite connections per process: one writer at a time, so a few are enough (each has its own cache).
+    sqlite_pool_size: int = Field(default=6, ge=1, le=64)
+
     #: API rate limits (per server process): per bearer token, and per client address for every API request.
     #: `limits` notation ("600/minute", "10/second;1000/hour"); empty turns that limit off.
     rate_limit_per_token: str = "600/minute"

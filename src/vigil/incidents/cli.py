@@ -16,7 +16,7 @@ from vigil.incidents.library import Incidents
 from vigil.incidents.schemas import IncidentRead
 
 app = typer.Typer(
-    help="Incidents: create, list, show, acknowledge, hold, resume, resolve, close, reopen, cancel, comment.",
+    help="Incidents: create, list, show and work them; watchers, links, attachments and bulk actions.",
     no_args_is_help=True,
 )
 
@@ -144,40 +144,32 @@ def _noted(
     return call(database, act)
 
 
-@app.command()
-def acknowledge(
-    ref: str,
-    note: str = NOTE_OPT,
-    version: int = VERSION_OPT,
-    database: str = DB_OPT,
-    as_json: bool = JSON_OPT,
-) -> None:
-    """Acknowledge an open incident (takes ownership when unassigned)."""
-    _show(_noted("acknowledge", ref, note, version, database), as_json)
+#: The lifecycle actions that take at most a note, each its own command (like the API's operations).
+NOTE_COMMANDS = {
+    "acknowledge": "Acknowledge an open incident (takes ownership when unassigned).",
+    "hold": "Put an incident in progress on hold (waiting on the requester or a vendor).",
+    "resume": "Resume an incident on hold.",
+    "close": "Close a resolved incident.",
+    "cancel": "Cancel an incident raised by mistake (final).",
+}
 
 
-@app.command()
-def hold(
-    ref: str,
-    note: str = NOTE_OPT,
-    version: int = VERSION_OPT,
-    database: str = DB_OPT,
-    as_json: bool = JSON_OPT,
-) -> None:
-    """Put an incident in progress on hold (waiting on the requester or a vendor)."""
-    _show(_noted("hold", ref, note, version, database), as_json)
+def _note_command(action: str, summary: str) -> None:
+    def command(
+        ref: str,
+        note: str = NOTE_OPT,
+        version: int = VERSION_OPT,
+        database: str = DB_OPT,
+        as_json: bool = JSON_OPT,
+    ) -> None:
+        _show(_noted(action, ref, note, version, database), as_json)
+
+    command.__doc__ = summary
+    app.command(action)(command)
 
 
-@app.command()
-def resume(
-    ref: str,
-    note: str = NOTE_OPT,
-    version: int = VERSION_OPT,
-    database: str = DB_OPT,
-    as_json: bool = JSON_OPT,
-) -> None:
-    """Resume an incident on hold."""
-    _show(_noted("resume", ref, note, version, database), as_json)
+for _action, _summary in NOTE_COMMANDS.items():
+    _note_command(_action, _summary)
 
 
 @app.command()
@@ -195,30 +187,6 @@ def resolve(
         call(database, lambda t: Incidents(t).resolve(ref, notes, code, root_cause, version=version)),
         as_json,
     )
-
-
-@app.command()
-def close(
-    ref: str,
-    note: str = NOTE_OPT,
-    version: int = VERSION_OPT,
-    database: str = DB_OPT,
-    as_json: bool = JSON_OPT,
-) -> None:
-    """Close a resolved incident."""
-    _show(_noted("close", ref, note, version, database), as_json)
-
-
-@app.command()
-def cancel(
-    ref: str,
-    note: str = NOTE_OPT,
-    version: int = VERSION_OPT,
-    database: str = DB_OPT,
-    as_json: bool = JSON_OPT,
-) -> None:
-    """Cancel an incident raised by mistake (final)."""
-    _show(_noted("cancel", ref, note, version, database), as_json)
 
 
 @app.command()

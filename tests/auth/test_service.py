@@ -182,8 +182,8 @@ def test_tokens_are_shown_once_scoped_revocable_and_expire(
     acting = auth_service.tokens.authenticate(session, raw)
     assert acting is not None and acting.user_id == user.id and acting.scopes == frozenset({"read", "write"})
     assert token.last_used_at is None  # recorded after the request commits, in a transaction of its own
-    with db.unit_of_work(session):
-        pass
+    with db.unit_of_work(session):  # the request's commit, after which its deferred writes run
+        session.flush()
     assert session.get(ApiToken, token.id).last_used_at == frozen_clock.now  # type: ignore[union-attr]
     assert auth_service.tokens.authenticate(session, raw + "x") is None
     assert auth_service.tokens.authenticate(session, "not-a-vigil-token") is None

@@ -31,14 +31,11 @@ router = APIRouter(prefix="/incidents", include_in_schema=False)
 Work = Callable[[Session, Actor], object]
 
 
-def _apply(request: Request, db: Db, actor: Actor, ref: str, notice: str, work: Work) -> Any:
-    """Run one change, then back to the incident page (with the reason on the page if refused). A work
-    that returns a stored file (an upload's first step) hands it back instead of redirecting."""
+def _apply(request: Request, db: Db, actor: Actor, ref: str, notice: str, work: Work) -> Response:
+    """Run one change, then back to the incident page (with the reason on the page if refused)."""
     try:
         with db.unit_of_work() as session:
-            done = work(session, actor)
-        if isinstance(done, files.Stored):
-            return done
+            work(session, actor)
         return RedirectResponse(f"/incidents/{ref}?notice={notice}", status_code=303)
     except ValidationError as exc:
         message = "; ".join(f"{k}: {v}" for k, v in validation.first_per_field(exc).items())
@@ -132,46 +129,20 @@ def remove_link(request: Request, ref: str, link_id: uuid.UUID, db: Db, actor: W
     )
 
 
-class _Refused(Exception):
-    """Carries a refusal page out of `discarded_unless_kept`, so the stored upload is discarded."""
-
-    def __init__(self, page: Response) -> None:
-        self.page = page
-
-
 @router.post("/{ref}/attachments", response_class=HTMLResponse)
 def attach(request: Request, ref: str, db: Db, actor: WebActor, posted: FormBody) -> Response:
     upload = posted.get("file")
-
-    def work(s: Session, a: Actor) -> object:
+    try:
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise Invalid("choose a file to attach", field="file")
-        related.check_attach(session=s, actor=a, ref=ref)  # refused before anything is stored
-        return files.store(upload.file, upload.content_type)
-
-    checked = _apply(request, db, actor, ref, "attached", work)
-    if not isinstance(checked, files.Stored):
-        return checked  # the page with the reason
-    name = upload.filename if upload is not None and not isinstance(upload, str) else None
-    try:
-        return _record_upload(request, db, actor, ref, checked, name or "")
-    except _Refused as refused:
-        return refused.page
-
-
-def _record_upload(request: Request, db: Db, actor: Actor, ref: str, stored: files.Stored, name: str) -> Any:
-    with files.discarded_unless_kept(db, stored):
-        answer = _apply(
-            request,
-            db,
-            actor,
-            ref,
-            "attached",
-            lambda s, a: related.attach(session=s, actor=a, ref=ref, filename=name, stored=stored),
-        )
-        if answer.status_code != 303:  # refused after all (the incident moved meanwhile)
-            raise _Refused(answer)
-    return answer
+        with db.unit_of_work() as session:  # refused before anything is stored
+            related.check_attach(session=session, actor=actor, ref=ref)
+        stored = files.store(upload.file, upload.content_type)
+        with files.discarded_unless_kept(db, stored), db.unit_of_work() as session:
+            related.attach(session=session, actor=actor, ref=ref, filename=upload.filename, stored=stored)
+    except VigilError as exc:  # the page itself is a 404 if the incident is not visible
+        return detail_page(request, db, actor, ref, error=exc.detail, status_code=exc.status)
+    return RedirectResponse(f"/incidents/{ref}?notice=attached", status_code=303)
 
 
 @router.get("/{ref}/attachments/{attachment_id}")

@@ -116,6 +116,7 @@ def create(
         policy.require(actor, "incident.assign")
     now = clock.now()
     incident = Incident(
+        id=uuid.uuid4(),  # known now, so the audit record and event need no flush before them
         title=data.title,
         description=data.description,
         category=categories.require_active(session, data.category),
@@ -138,7 +139,6 @@ def create(
     incident.parent_visible = incident.parent is not None
     incident.number = numbering.next_number(session, "INC")
     session.add(incident)
-    session.flush()
     changes = audit.diff({}, {k: v for k, v in snapshot(incident).items() if v not in (None, "", [])})
     audit.record(
         session,
@@ -151,6 +151,7 @@ def create(
     events.emit(
         session, IncidentCreated(incident_id=incident.id, number=incident.number, priority=incident.priority)
     )
+    session.flush()  # one unit-of-work flush for the incident, its CIs, its audit record and its event
     return incident
 
 

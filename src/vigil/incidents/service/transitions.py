@@ -75,7 +75,6 @@ def apply(
             )
         )
     incident.updated_at = now
-    session.flush()
     if audited:
         audit.record(
             session,
@@ -95,6 +94,7 @@ def apply(
             to_status=str(to),
         ),
     )
+    session.flush()  # one flush for the change, its comment, its audit record and its event
     return incident
 
 

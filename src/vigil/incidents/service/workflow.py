@@ -168,6 +168,7 @@ def add_comment(
         )
     now = clock.now()
     comment = IncidentComment(
+        id=uuid.uuid4(),  # known now: the audit record names it without a flush first
         incident_id=incident.id,
         author_id=actor.user_id,
         author_name=actor.display_name,
@@ -177,7 +178,6 @@ def add_comment(
     )
     session.add(comment)
     incident.updated_at = now
-    session.flush()
     audit.record(
         session,
         actor,
@@ -186,6 +186,7 @@ def add_comment(
         object_id=incident.id,
         changes={"comment_id": [None, str(comment.id)]},
     )
+    session.flush()  # one flush for the comment, the incident's new version and the audit record
     return comment
 
 

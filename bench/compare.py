@@ -121,7 +121,8 @@ def start_vigil(procs: Processes, db_url: str, servers: int, logs: Path) -> tupl
     urls, pids = [], []
     for n in range(servers):
         port = free_port()
-        argv = [str(BIN / "vigil"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        # Background jobs run in `vigil worker` (--worker) or nowhere, as in the runs before serve ran them.
+        argv = [str(BIN / "vigil"), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-worker"]
         proc = procs.start(argv, vigil_env(db_url), logs / f"vigil-serve-{n}.log")
         urls.append(f"http://127.0.0.1:{port}")
         pids.append(proc.pid)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from tests.dbutil import BACKENDS, fresh_database
+from tests.procs import vigil_serve
 from vigil.cli import app, is_loopback
 from vigil.core.db import Database
 from vigil.core.jobs.models import PeriodicSchedule
@@ -133,3 +135,32 @@ def test_serve_and_worker_on_a_database_that_is_not_migrated_say_what_to_run(
         runner.invoke(app, ["db", "downgrade", "0011", "--database-url", url])
         behind = runner.invoke(app, ["worker", "--once", "--database-url", url])
         assert behind.exit_code == 1 and "is at schema revision 0011" in behind.output
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_serve_runs_the_background_jobs_too(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One command runs everything: a resolved incident past the auto-close delay is closed by the worker
+    inside `vigil serve`, with no `vigil worker` started."""
+    with fresh_database(backend, tmp_path) as url:
+        db = ["--database-url", url]
+        runner = CliRunner()
+        assert runner.invoke(app, ["db", "upgrade", *db]).exit_code == 0
+        runner.invoke(
+            app, ["user", "create", "--email", "ops@example.com", "--role", "admin", "--no-password", *db]
+        )
+        runner.invoke(app, ["incident", "create", "--title", "stale", *db])
+        runner.invoke(app, ["incident", "resolve", "INC-000001", "--notes", "done", *db])
+        with vigil_serve(
+            url, VIGIL_AUTO_CLOSE_AFTER_HOURS="0.0000001", VIGIL_WORKER_POLL_SECONDS="0.2"
+        ) as server:
+            assert any(line.startswith("worker: running in this process") for line in server.output)
+            status = ""
+            for _ in range(100):  # the worker's first poll runs the due auto-close at once
+                shown = runner.invoke(app, ["incident", "show", "INC-000001", "--json", *db])
+                status = json.loads(shown.output)["status"]
+                if status == "closed":
+                    break
+                time.sleep(0.1)
+            assert status == "closed"

@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import os
 import socket
+import threading
 
 import httpx
 import typer
@@ -36,7 +37,7 @@ from vigil.client import Vigil
 from vigil.core import registry
 from vigil.core.audit import Adoption
 from vigil.core.config import get_settings
-from vigil.core.db import make_engine
+from vigil.core.db import Database, make_engine
 from vigil.core.errors import VigilError
 from vigil.core.jobs import worker as job_worker
 from vigil.remote import HttpTransport, api_base
@@ -117,6 +118,21 @@ def _schema_ready(url: str, migrate: bool) -> None:
     )
 
 
+def _background_worker(db: Database) -> None:
+    """`vigil worker` in a thread of this process (the server's own, or with --workers the supervisor's),
+    so one command runs everything; it shares the server's database (on SQLite: its writer queue)."""
+    domains.load()
+    thread = threading.Thread(
+        target=job_worker.run_forever,
+        args=(db,),
+        kwargs={"poll_seconds": get_settings().worker_poll_seconds},
+        name="vigil-worker",
+        daemon=True,
+    )
+    thread.start()
+    typer.echo("worker: running in this process (--no-worker to run `vigil worker` apart)")
+
+
 @app.command()
 def serve(
     host: str = typer.Option(None, help="Address to bind (VIGIL_HOST, default 127.0.0.1)."),
@@ -126,8 +142,12 @@ def serve(
         1, "--workers", min=1, max=64, metavar="N", help="Server processes (production on PostgreSQL)."
     ),
     migrate: bool = MIGRATE_OPT,
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Run no background jobs here (scale-out: run `vigil worker` apart)."
+    ),
 ) -> None:
-    """Serve the API and the web UI (creating the first administrator on a new database)."""
+    """Serve the API and the web UI, and run background jobs (auto-close, ...) unless --no-worker;
+    creates the first administrator on a new database."""
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
@@ -144,12 +164,15 @@ def serve(
             fg=typer.colors.YELLOW,
             err=True,
         )
-    typer.echo(f"Vigil on http://{host}:{port}  (database: {make_engine(url).url.render_as_string()})")
+    db = get_db(url)
+    if not no_worker:
+        _background_worker(db)
+    typer.echo(f"Vigil on http://{host}:{port}  (database: {db.engine.url.render_as_string()})")
     # uvicorn's own proxy handling trusts loopback by default; Vigil's edge trusts only
     # VIGIL_TRUSTED_PROXIES, so a local client cannot spoof its address with X-Forwarded-For.
     options = {"host": host, "port": port, "log_level": settings.log_level, "proxy_headers": False}
     if workers == 1:
-        uvicorn.run(create_app(get_db(url), background_sealer=True), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(db, background_sealer=True), **options)  # type: ignore[arg-type]
         return
     # Several processes import the app by name; each reads the database URL from the environment.
     os.environ["VIGIL_DATABASE_URL"] = url

@@ -6,14 +6,14 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from vigil.core.actor import Actor
 from vigil.core.errors import Invalid
 from vigil.core.facade import Operation, Transport, pages, parse, query, segment
-from vigil.core.schemas import ListQuery, SyncQuery
+from vigil.core.schemas import Collection, ListQuery, SyncQuery
 from vigil.incidents import service as incidents
 from vigil.incidents.library_related import RelatedRecords
 from vigil.incidents.models import Incident
@@ -38,6 +38,7 @@ from vigil.incidents.schemas import (
 )
 
 Ref = str | uuid.UUID
+T = TypeVar("T")
 #: The lifecycle actions by their REST name (`POST /incidents/{ref}/{action}`).
 ACTIONS: dict[str, Callable[..., Incident]] = {
     **incidents.NOTE_ACTIONS,
@@ -188,37 +189,28 @@ class Incidents(RelatedRecords):
 
     def comments(self, ref: Ref) -> builtins.list[CommentRead]:
         """The incident's comments (and, for staff, work notes), oldest first."""
-
-        def page(cursor: str | None) -> CommentPage:
-            q = ListQuery(limit=WHOLE, cursor=cursor)
-            return self._t.run(
-                Operation(
-                    local=lambda s, a: CommentPage.model_validate(
-                        incidents.comments(session=s, actor=a, ref=ref, query=q), from_attributes=True
-                    ),
-                    method="GET",
-                    path=f"/incidents/{segment(ref)}/comments",
-                    query=query(q),
-                    answer=CommentPage.model_validate,
-                )
-            )
-
-        return builtins.list(pages(page))
+        return self._whole(ref, "comments", CommentPage, incidents.comments)
 
     def timeline(self, ref: Ref) -> builtins.list[TimelineEntry]:
         """Comments, work notes (staff) and every recorded change, oldest first."""
+        return self._whole(ref, "timeline", TimelinePage, incidents.timeline_page)
 
-        def page(cursor: str | None) -> TimelinePage:
+    def _whole(
+        self, ref: Ref, part: str, model: type[Collection[T]], fetch: Callable[..., Any]
+    ) -> builtins.list[T]:
+        """Every item of one of the incident's lists (`/incidents/{ref}/{part}`), the biggest page at a time."""
+
+        def page(cursor: str | None) -> Collection[T]:
             q = ListQuery(limit=WHOLE, cursor=cursor)
             return self._t.run(
                 Operation(
-                    local=lambda s, a: TimelinePage.model_validate(
-                        incidents.timeline_page(session=s, actor=a, ref=ref, query=q), from_attributes=True
+                    local=lambda s, a: model.model_validate(
+                        fetch(session=s, actor=a, ref=ref, query=q), from_attributes=True
                     ),
                     method="GET",
-                    path=f"/incidents/{segment(ref)}/timeline",
+                    path=f"/incidents/{segment(ref)}/{part}",
                     query=query(q),
-                    answer=TimelinePage.model_validate,
+                    answer=model.model_validate,
                 )
             )
 

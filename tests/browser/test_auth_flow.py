@@ -183,7 +183,8 @@ def test_staff_only_controls_follow_the_role(
     mine = _incident(live_server, "requester", "Keyboard missing keys")
     page.goto(f"/incidents/{mine}")
     log_in_as(page, live_server, who)
-    expect(page.get_by_role("button", name="Cancel")).to_be_visible()
+    page.get_by_text("Cancel this incident…").click()  # cancelling is confirmed in a panel of its own
+    expect(page.get_by_role("button", name=f"Yes, cancel {mine}")).to_be_visible()
     for name in ("Acknowledge", "Resolve", "Assign"):
         expect(page.get_by_role("button", name=name, exact=True)).to_have_count(shown)
     expect(page.get_by_label(re.compile(r"^\s*Work note"))).to_have_count(shown)

@@ -107,6 +107,22 @@ def test_patch_fields_and_status(client: TestClient) -> None:
     assert r.status_code == 422 and "priority_reason" in r.json()["detail"]
 
 
+def test_a_requester_is_never_an_assignee(client: TestClient, session: object, admin: Actor) -> None:
+    from vigil.auth.roles import Role
+
+    requester = make_user(session, admin, Role.REQUESTER)  # type: ignore[arg-type]
+    agent = make_user(session, admin)  # type: ignore[arg-type]
+    session.commit()  # type: ignore[attr-defined]
+    r = client.post("/api/v1/incidents", json={"title": "VPN down", "assigned_to": requester.email})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "assigned_to"
+    assert "is a requester" in r.json()["detail"]
+    n = _create(client, assigned_to=agent.email)["number"]
+    r = client.patch(f"/api/v1/incidents/{n}", json={"assigned_to": requester.email})
+    assert r.status_code == 422 and "is a requester" in r.json()["detail"]
+    got = client.get(f"/api/v1/incidents/{n}").json()
+    assert got["assigned_to"]["email"] == agent.email  # the refused change left the record as it was
+
+
 def test_comments_and_timeline(client: TestClient) -> None:
     n = _create(client)["number"]
     r = client.post(f"/api/v1/incidents/{n}/comments", json={"body": "Seen from Berlin too"})

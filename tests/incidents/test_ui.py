@@ -14,6 +14,7 @@ from tests.conftest import Clock
 from tests.factories.auth import make_team, make_user
 from tests.factories.incidents import make_incident
 from vigil.auth import service as auth_service
+from vigil.auth.roles import Role
 from vigil.core.actor import Channel
 from vigil.core.db import Database
 
@@ -49,6 +50,12 @@ def create(client: TestClient, **form: str) -> str:
 
 def act(client: TestClient, number: str, action: str, **form: str) -> httpx.Response:
     return client.post(f"/incidents/{number}/{action}", data=form, follow_redirects=False)
+
+
+def version_of(page: str) -> str:
+    found = re.search(r'name="version" value="(\d+)"', page)
+    assert found is not None
+    return found.group(1)
 
 
 def status_of(page: str) -> str:
@@ -207,7 +214,7 @@ def test_action_forms_move_the_incident_through_its_lifecycle(client: TestClient
     seen = text(page)
     assert status_of(page) == "resolved"
     assert "Resolution workaround Restarted the pool" in seen and "Root cause Connection leak" in seen
-    assert "status : in_progress → resolved" in seen
+    assert "Administrator resolved it (workaround)" in seen and "Status: In progress → Resolved" in seen
     assert act(client, number, "reopen", reason="Slow again at noon").status_code == 303
     page = client.get(f"/incidents/{number}").text
     assert status_of(page) == "in_progress" and "Reopen: Slow again at noon" in page
@@ -266,7 +273,7 @@ def test_comments_and_work_notes_appear_in_the_timeline(client: TestClient, db: 
     note = re.search(r'<li class="tl-work_note">(.*?)</li>', page, re.S)
     assert comment is not None and "We are on it.\nNext update at 10:00" in comment.group(1)
     assert note is not None and "Pool exhausted on db-2" in note.group(1)
-    assert "Administrator · work note ·" in text(note.group(1))
+    assert "Administrator added a work note internal ·" in text(note.group(1))
     r = act(client, number, "comment", body="")
     assert r.status_code == 422 and banners(r.text)[0].startswith("body: ")
 
@@ -283,6 +290,50 @@ def test_assign_form_sets_assignee_and_group(client: TestClient, db: Database) -
     assert f"Assignee {name}" in seen and "Group Network" in seen
     r = act(client, number, "assign", assigned_to="ghost@example.com")
     assert r.status_code == 422 and banners(r.text) == ["unknown or inactive user 'ghost@example.com'"]
+
+
+def test_assignees_offered_are_the_groups_agents_and_assign_to_me(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as s:
+        admin = auth_service.operator_actor(s, Channel.API)
+        dana = make_user(s, admin, name="dana")
+        erik = make_user(s, admin, name="erik")
+        make_user(s, admin, Role.REQUESTER, name="rita")
+        make_team(s, admin, dana, name="Network")
+        number = make_incident(s, admin, assignment_group="Network").number
+        dana_name, erik_name = dana.display_name, erik.display_name
+    page = client.get(f"/incidents/{number}").text
+    offered = re.search(r'<select name="assigned_to">(.*?)</select>', page, re.S)
+    assert offered is not None and dana_name in offered.group(1)
+    assert erik_name not in offered.group(1) and "rita" not in offered.group(1)  # not in Network; a requester
+    r = act(client, number, "assign_me", version=version_of(page))
+    assert r.headers["location"] == f"/incidents/{number}?notice=assign_me"
+    page = client.get(r.headers["location"]).text
+    assert "Assignee Administrator" in text(page) and "Group Network" in text(page)  # the group is kept
+    assert "Administrator assigned it to themselves" in text(page)
+    assert f'action="/incidents/{number}/assign_me"' not in page  # already mine: no button
+
+
+def test_details_are_edited_in_place(client: TestClient, db: Database) -> None:
+    with db.unit_of_work() as s:
+        admin = auth_service.operator_actor(s, Channel.API)
+        number = make_incident(s, admin, title="Mail slow", tags=["mail"]).number
+    page = client.get(f"/incidents/{number}").text
+    assert "Edit details" in page
+    form = {"title": "Mail delayed by 20 minutes", "description": "Queue at 40k", "impact": "high",
+            "urgency": "high", "category": "Other", "tags": "mail, smtp", "affected_cis": "", "version": version_of(page)}  # fmt: skip
+    r = act(client, number, "edit", **form)
+    assert r.status_code == 303, r.text
+    page = client.get(f"/incidents/{number}").text
+    seen = text(page)
+    assert "Mail delayed by 20 minutes" in seen and "Tags mail, smtp" in seen and "P1" in seen
+    assert "Administrator changed title from Mail slow to Mail delayed by 20 minutes" in seen
+    assert "added tags smtp" in seen and "changed impact from Medium to High" in seen
+    r = act(client, number, "edit", **{**form, "title": "", "version": version_of(page)})
+    assert (
+        r.status_code == 422
+        and "Edit details" in r.text
+        and '<details class="card edit-card" open>' in r.text
+    )
 
 
 def test_unknown_incident_is_a_404_page(client: TestClient) -> None:

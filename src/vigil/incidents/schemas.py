@@ -292,6 +292,11 @@ class TimelineEntry(BaseModel):
     action: str
     changes: dict[str, list[Any]] = Field(default_factory=dict)
     body: str | None = None
+    summary: str | None = Field(
+        default=None,
+        description="What a recorded change did, in words, after the actor's name "
+        "(e.g. `set status In progress and assigned it to themselves`); none on comments.",
+    )
 
 
 class CategoryPage(Collection[CategoryRead]):

@@ -28,13 +28,13 @@ from vigil.incidents.schemas import (
     ResolutionCode,
     SortKey,
 )
-from vigil.incidents.service import categories, related
+from vigil.incidents.service import categories, history, related
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
 router = APIRouter(prefix="/incidents", include_in_schema=False)
 LIST_FIELDS = ("status", "priority", "category")
-POST_ACTIONS = {a.value for a in Action} | {"assign", "comment"}
+POST_ACTIONS = {a.value for a in Action} | {"assign", "assign_me", "comment", "edit"}
 NOTICES = {
     "created": "Incident created.",
     "acknowledge": "Acknowledged.",
@@ -45,6 +45,8 @@ NOTICES = {
     "reopen": "Reopened.",
     "cancel": "Cancelled.",
     "assign": "Assignment saved.",
+    "assign_me": "Assigned to you.",
+    "edit": "Changes saved.",
     "comment": "Comment added.",
     "watch": "You are watching this incident.",
     "unwatch": "You no longer watch this incident.",
@@ -67,6 +69,7 @@ def _choices(session: Any, actor: Actor) -> dict[str, Any]:
             name: policy.can(actor, f"incident.{name}")
             for name in (
                 "assign",
+                "update",
                 "set_priority",
                 "work_note",
                 "manage_watchers",
@@ -200,6 +203,20 @@ def detail_page(
             "retry": retry or {},
             **_choices(session, actor),
         }
+        names, _ = history.people_names(session, (e.changes for e in ctx["timeline"]))
+        ctx["history"] = {
+            "label": history.field_label,
+            "shown": lambda field, value: history.shown(field, value, names),
+        }
+        if ctx["can"]["assign"]:
+            # Offered as assignees: the agents of the incident's group (any agent while it has none).
+            group = incident.assignment_group_id
+            staff = auth_service.list_users(session=session, actor=actor, staff_only=True, with_teams=True)
+            ctx["assignees"] = [
+                u
+                for u in staff
+                if group is None or u.id == incident.assigned_to_id or any(t.id == group for t in u.teams)
+            ]
         return render(request, "incidents/detail.html", ctx, status_code=status_code)
 
 
@@ -227,6 +244,25 @@ def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted
         )
 
 
+def _edited(form: dict[str, Any]) -> IncidentUpdate:
+    """The in-place edit form as a PATCH: every field it shows is sent; an emptied one is cleared."""
+
+    def listed(name: str) -> list[str]:
+        return [v.strip() for v in str(form.get(name, "")).split(",") if v.strip()]
+
+    return IncidentUpdate.model_validate(
+        {
+            "title": form.get("title", ""),
+            "description": form.get("description") or None,
+            "impact": form.get("impact"),
+            "urgency": form.get("urgency"),
+            "category": form.get("category"),
+            "tags": listed("tags"),
+            "affected_cis": listed("affected_cis"),
+        }
+    )
+
+
 def _perform(
     session: Any, actor: WebActor, ref: str, action: str, form: dict[str, Any], expected: int | None
 ) -> Any:
@@ -241,6 +277,13 @@ def _perform(
             {"assigned_to": form.get("assigned_to"), "assignment_group": form.get("assignment_group")}
         )
         return service.update(session=session, actor=actor, ref=ref, data=update, expected_version=expected)
+    if action == "assign_me":
+        update = IncidentUpdate.model_validate({"assigned_to": str(actor.user_id)})
+        return service.update(session=session, actor=actor, ref=ref, data=update, expected_version=expected)
+    if action == "edit":
+        return service.update(
+            session=session, actor=actor, ref=ref, data=_edited(form), expected_version=expected
+        )
     at = {"session": session, "actor": actor, "ref": ref, "expected_version": expected}
     if action == Action.RESOLVE:
         return service.resolve(**at, data=IncidentResolve.model_validate(form))

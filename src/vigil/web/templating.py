@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from vigil.core import clock
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _ago(value: datetime | None) -> Markup:
+    """A time as an age ("3 h ago"), with the exact time on hover and for machines; a date beyond 30 days."""
+    if value is None:
+        return Markup("—")
+    now = clock.now()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = (now - value).total_seconds()
+    if seconds < 0:
+        text = "in the future" if seconds < -60 else "just now"
+    elif seconds < 60:
+        text = "just now"
+    elif seconds < 3600:
+        text = f"{int(seconds // 60)} min ago"
+    elif seconds < 86400:
+        text = f"{int(seconds // 3600)} h ago"
+    elif seconds < 30 * 86400:
+        text = f"{int(seconds // 86400)} d ago"
+    else:
+        text = value.strftime("%Y-%m-%d")
+    exact = _when(value)
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(value.isoformat(), exact, text)
+
+
+def _field_label(value: Any) -> str:
+    """A field name as a label: "priority_reason" -> "Priority reason"."""
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def _duration(seconds: int | None) -> str:
@@ -56,6 +89,8 @@ templates.env.filters["filesize"] = _filesize
 templates.env.filters["show"] = _show
 templates.env.filters["duration"] = _duration
 templates.env.filters["label"] = _label
+templates.env.filters["ago"] = _ago
+templates.env.filters["field_label"] = _field_label
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

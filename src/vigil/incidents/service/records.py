@@ -126,7 +126,7 @@ def create(
         priority_reason=data.priority_reason if data.priority else None,
         status=lifecycle.Status.OPEN,
         requester=_requester(session, actor, data.requester),
-        assigned_to=auth_service.resolve_user(session, data.assigned_to) if data.assigned_to else None,
+        assigned_to=_assignee(session, data.assigned_to) if data.assigned_to else None,
         assignment_group=auth_service.resolve_team(session, data.assignment_group)
         if data.assignment_group
         else None,
@@ -242,12 +242,21 @@ def _apply_assignment(
         return
     policy.require(actor, "incident.assign")
     if "assigned_to" in given:
-        incident.assigned_to = (
-            auth_service.resolve_user(session, data.assigned_to) if data.assigned_to else None
-        )
+        incident.assigned_to = _assignee(session, data.assigned_to) if data.assigned_to else None
     if "assignment_group" in given:
         group = data.assignment_group
         incident.assignment_group = auth_service.resolve_team(session, group) if group else None
+
+
+def _assignee(session: Session, ref: str) -> User:
+    """The user an incident may be assigned to: an active member of staff, never a requester."""
+    user = auth_service.resolve_user(session, ref)
+    if user.role not in STAFF:
+        raise Invalid(
+            f"{user.display_name} ({user.email}) is a requester; incidents are assigned to agents",
+            field="assigned_to",
+        )
+    return user
 
 
 def _apply_priority(

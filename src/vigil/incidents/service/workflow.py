@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from vigil.core import audit, clock, pagination
+from vigil.core import audit, clock, links, pagination
 from vigil.core.actor import Actor
 from vigil.core.errors import IllegalTransition, Invalid, NotFound, check_version
 from vigil.core.pagination import Page
@@ -25,7 +25,7 @@ from vigil.incidents.schemas import (
     TimelineEntry,
     TimelineKind,
 )
-from vigil.incidents.service import transitions
+from vigil.incidents.service import history, transitions
 from vigil.incidents.service.records import load, visible_id
 from vigil.incidents.settings import IncidentSettings, get_incident_settings
 
@@ -241,6 +241,10 @@ def timeline(
     entries: list[TimelineEntry] = []
     records = audit.for_object(session, "incident", incident_id)
     hide = _invisible_parents(session, actor, records)
+    names, actor_emails = history.people_names(
+        session, (r.changes for r in records), (r.actor_id for r in records)
+    )
+    link_kinds = frozenset(links.kind_names("incident"))
     for rec in records:
         if rec.action in _COMMENT_ACTIONS:
             continue  # the comment itself is shown below
@@ -261,6 +265,13 @@ def timeline(
                 actor_id=rec.actor_id,
                 action=rec.action,
                 changes=changes,
+                summary=history.describe(
+                    rec.action,
+                    changes,
+                    names,
+                    actor_email=actor_emails.get(rec.actor_id),
+                    link_kinds=link_kinds,
+                ),
             )
         )
     for c in session.scalars(_comments(session, actor, incident_id)):

@@ -18,7 +18,7 @@ from vigil.auth.roles import Role
 from vigil.core.actor import Channel
 from vigil.core.db import Database
 
-QUEUE_ROW = re.compile(r'<td><a href="/incidents/(INC-\d{6})">')
+QUEUE_ROW = re.compile(r'<td[^>]*><a href="/incidents/(INC-\d{6})">')
 STATUS = re.compile(r'<span class="badge status-(\w+)">([^<]*)</span>')
 ERROR_BANNER = re.compile(r'<p class="banner error" role="alert">([^<]*)</p>')
 
@@ -134,13 +134,19 @@ def test_queue_next_page_link_continues_with_the_same_filters(
     seed(db, title="Scanner offline")
     first = client.get("/incidents?q=printer&limit=2").text
     assert QUEUE_ROW.findall(first) == [numbers[2], numbers[1]]
-    link = re.search(r'<a class="button" href="([^"]+)">Next page', first)
+    assert 'rel="prev"' not in first
+    link = re.search(r'<a class="button" href="([^"]+)" rel="next">', first)
     assert link is not None
     href = html.unescape(link.group(1))
     assert "q=printer" in href and "limit=2" in href and "cursor=" in href
     second = client.get(href).text
     assert QUEUE_ROW.findall(second) == [numbers[0]]
-    assert "Next page" not in second
+    assert 'rel="next"' not in second
+    back = re.search(r'<a class="button" href="([^"]+)" rel="prev">', second)
+    assert back is not None
+    again = client.get(html.unescape(back.group(1))).text
+    assert QUEUE_ROW.findall(again) == [numbers[2], numbers[1]]
+    assert 'rel="prev"' not in again
 
 
 def test_new_form_offers_the_choices(client: TestClient) -> None:

@@ -12,6 +12,7 @@ DOMAIN = Domain(
         "vigil.core.links",
         "vigil.core.watchers",
         "vigil.core.attachments",
+        "vigil.core.savedviews",
     ),
     jobs=("vigil.core.idempotency", "vigil.core.jobs.upkeep"),
     hooks=("vigil.core.auditseal",),

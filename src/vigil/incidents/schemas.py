@@ -169,7 +169,9 @@ class IncidentFilter(BaseModel):
     priority: list[Priority] = Field(default_factory=list)
     category: list[Ref] = Field(default_factory=list)
     assigned_to: Ref | None = Field(default=None, description="User UUID or email, `me` or `none`.")
-    assignment_group: Ref | None = Field(default=None, description="Team UUID or name, or `none`.")
+    assignment_group: Ref | None = Field(
+        default=None, description="Team UUID or name, `mine` (any of the caller's teams) or `none`."
+    )
     ci: Ref | None = Field(default=None, description="Affected CI UUID or name.")
     created_after: UtcTime | None = None
     created_before: UtcTime | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,14 +12,13 @@ from vigil.auth import service as auth_service
 from vigil.auth.deps import WebActor
 from vigil.core import links, validation
 from vigil.core.actor import Actor
-from vigil.core.errors import Invalid, VigilError
+from vigil.core.errors import VigilError
 from vigil.incidents import policy, service
 from vigil.incidents.lifecycle import Action, Status
 from vigil.incidents.priority import Level, Priority
 from vigil.incidents.schemas import (
     CommentCreate,
     IncidentCreate,
-    IncidentFilter,
     IncidentNote,
     IncidentReopen,
     IncidentResolve,
@@ -33,7 +31,6 @@ from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
 router = APIRouter(prefix="/incidents", include_in_schema=False)
-LIST_FIELDS = ("status", "priority", "category")
 POST_ACTIONS = {a.value for a in Action} | {"assign", "assign_me", "comment", "edit"}
 NOTICES = {
     "created": "Incident created.",
@@ -57,12 +54,11 @@ NOTICES = {
     "attached": "File attached.",
     "attachment_deleted": "Attachment deleted.",
 }
-# Services name the field of a bad reference after the record kind; the queue form names it after the filter.
-FILTER_FIELDS = {"user": "assigned_to", "team": "assignment_group", "affected_cis": "ci"}
 
 
-def _choices(session: Any, actor: Actor) -> dict[str, Any]:
-    """Choices for the forms, and which staff-only controls this actor gets at all."""
+def choices(session: Any, actor: Actor, *, with_teams: bool = False) -> dict[str, Any]:
+    """Choices for the forms, and which staff-only controls this actor gets at all; `with_teams` loads
+    the staff's teams too (the incident page offers the agents of the incident's group)."""
     staff = policy.can(actor, "incident.assign")
     return {
         "can": {
@@ -80,7 +76,11 @@ def _choices(session: Any, actor: Actor) -> dict[str, Any]:
         },
         "categories": categories.names(session),
         # Only what the staff-only controls offer: assignable people (staff) and team names.
-        "users": auth_service.list_users(session=session, actor=actor, staff_only=True) if staff else [],
+        "users": (
+            auth_service.list_users(session=session, actor=actor, staff_only=True, with_teams=with_teams)
+            if staff
+            else []
+        ),
         "teams": auth_service.team_names(session=session, actor=actor) if staff else [],
         "statuses": list(Status),
         "priorities": list(Priority),
@@ -90,48 +90,10 @@ def _choices(session: Any, actor: Actor) -> dict[str, Any]:
     }
 
 
-def _filter_from_query(request: Request) -> tuple[dict[str, Any], IncidentFilter | None, dict[str, str]]:
-    raw: dict[str, Any] = {}
-    for key in request.query_params:
-        values = [v for v in request.query_params.getlist(key) if v != ""]
-        if not values:
-            continue
-        if key in ("created_after", "created_before") and len(values[0]) == 10:
-            values = [values[0] + "T00:00:00Z"]
-        raw[key] = values if key in LIST_FIELDS else values[0]
-    try:
-        return raw, IncidentFilter.model_validate(raw), {}
-    except ValidationError as exc:
-        return raw, None, validation.first_per_field(exc)
-
-
-@router.get("", response_class=HTMLResponse)
-def queue(request: Request, db: Db, actor: WebActor) -> Response:
-    raw, filters, errors = _filter_from_query(request)
-    with db.unit_of_work() as session:
-        page = None
-        if filters is not None:
-            try:
-                page = service.list_incidents(session=session, actor=actor, filters=filters)
-            except Invalid as exc:
-                field = str(exc.extra.get("field", "form"))
-                errors = {FILTER_FIELDS.get(field, field): exc.detail}
-        ctx: dict[str, Any] = {
-            "raw": raw,
-            "errors": errors,
-            "page": page,
-            "items": [service.to_read(i, actor) for i in page.items] if page else [],
-        }
-        if page and page.next_cursor:
-            ctx["next_url"] = "/incidents?" + urlencode({**raw, "cursor": page.next_cursor}, doseq=True)
-        ctx.update(_choices(session, actor))
-        return render(request, "incidents/list.html", ctx, status_code=200 if not errors else 422)
-
-
 @router.get("/new", response_class=HTMLResponse)
 def new_form(request: Request, db: Db, actor: WebActor) -> Response:
     with db.unit_of_work() as session:
-        return render(request, "incidents/new.html", {"form": {}, "errors": {}, **_choices(session, actor)})
+        return render(request, "incidents/new.html", {"form": {}, "errors": {}, **choices(session, actor)})
 
 
 def _form_dict(form: Any, multi: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -168,7 +130,7 @@ def _create(request: Request, db: Db, actor: WebActor, form: dict[str, Any]) -> 
         errors = {str(exc.extra.get("field", "form")): exc.detail}
     with db.unit_of_work() as session:
         return render(
-            request, "incidents/new.html", {"form": form, "errors": errors, **_choices(session, actor)}, 422
+            request, "incidents/new.html", {"form": form, "errors": errors, **choices(session, actor)}, 422
         )
 
 
@@ -201,7 +163,7 @@ def detail_page(
             "notice": NOTICES.get(notice or ""),
             "error": error,
             "retry": retry or {},
-            **_choices(session, actor),
+            **choices(session, actor, with_teams=True),
         }
         names, _ = history.people_names(session, (e.changes for e in ctx["timeline"]))
         ctx["history"] = {
@@ -211,10 +173,9 @@ def detail_page(
         if ctx["can"]["assign"]:
             # Offered as assignees: the agents of the incident's group (any agent while it has none).
             group = incident.assignment_group_id
-            staff = auth_service.list_users(session=session, actor=actor, staff_only=True, with_teams=True)
             ctx["assignees"] = [
                 u
-                for u in staff
+                for u in ctx["users"]
                 if group is None or u.id == incident.assigned_to_id or any(t.id == group for t in u.teams)
             ]
         return render(request, "incidents/detail.html", ctx, status_code=status_code)

@@ -2,7 +2,7 @@
 
 from vigil.incidents.service import categories
 from vigil.incidents.service.present import to_read
-from vigil.incidents.service.records import create, get, list_incidents, update
+from vigil.incidents.service.records import count_incidents, create, get, list_incidents, update
 from vigil.incidents.service.workflow import (
     NOTE_ACTIONS,
     acknowledge,
@@ -32,6 +32,7 @@ __all__ = [
     "get",
     "hold",
     "list_incidents",
+    "count_incidents",
     "reopen",
     "resolve",
     "resume",

@@ -79,6 +79,10 @@ def people_names(
         if isinstance(v, str) and "@" in v
     }
     ids = {i for i in actor_ids if i is not None}
+    # Names already looked up in this unit of work (the page asks again for the entries it shows).
+    known: dict[str, str] = session.info.setdefault("people_names", {})
+    if not ids and emails <= known.keys():
+        return {e: known[e] for e in emails}, {}
     if not emails and not ids:
         return {}, {}
     rows = session.execute(
@@ -92,6 +96,7 @@ def people_names(
         names[email] = name
         if user_id in ids:
             actors[user_id] = email
+    known.update(names)
     return names, actors
 
 

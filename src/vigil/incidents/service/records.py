@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
 
 from vigil.auth import service as auth_service
@@ -326,6 +326,8 @@ def _time_conditions(f: IncidentFilter) -> list[ColumnElement[bool]]:
 def _group_clause(session: Session, actor: Actor, ref: str) -> ColumnElement[bool]:
     if ref.lower() == "none":
         return Incident.assignment_group_id.is_(None)
+    if ref.lower() == "mine":
+        return Incident.assignment_group_id.in_(sorted(actor.team_ids)) if actor.team_ids else false()
     return _directory_match(
         actor, Incident.assignment_group_id, lambda: auth_service.resolve_team(session, ref).id
     )
@@ -352,6 +354,17 @@ def _assignee_clause(session: Session, actor: Actor, ref: str) -> ColumnElement[
     return _directory_match(
         actor, Incident.assigned_to_id, lambda: auth_service.resolve_user(session, ref).id
     )
+
+
+def count_incidents(
+    *, session: Session, actor: Actor, filters: IncidentFilter, bound: int = 999
+) -> tuple[int, bool]:
+    """How many incidents `actor` sees with `filters`: exact up to `bound` (a LIMITed count), else a
+    lower bound (False) — for the live counts beside the queue's views."""
+    stmt = select(Incident.id).where(policy.visible(actor), *_conditions(session, actor, filters))
+    inner = stmt.limit(bound + 1).subquery()
+    found = int(session.scalar(select(func.count()).select_from(inner)) or 0)
+    return min(found, bound), found <= bound
 
 
 def list_incidents(*, session: Session, actor: Actor, filters: IncidentFilter) -> Page[Incident]:

@@ -44,7 +44,7 @@ def desk(session: Session, admin: Actor) -> dict[str, Any]:
     the team, one in another team's queue (the agent does not see it), one cancelled."""
     agent = make_user(session, admin, Role.AGENT, name="queue.agent")
     other = make_user(session, admin, Role.AGENT, name="other.agent")
-    network = make_team(session, admin, agent, name="Network")
+    make_team(session, admin, agent, name="Network")
     make_team(session, admin, other, name="Storage")
 
     def incident(title: str, **fields: Any) -> str:

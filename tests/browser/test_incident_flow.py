@@ -73,6 +73,7 @@ def test_report_acknowledge_and_resolve_an_incident(
     expect(row.locator(".badge[class*='status-']")).to_have_text("resolved")
     expect(row.locator(".badge[class*='priority-']")).to_have_text("P1")
 
+    page.locator("details.more-filters > summary").click()  # the filters are folded into one line
     page.get_by_role("checkbox", name="open").check()
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("table.queue tbody")).to_have_text("No incidents match these filters.")

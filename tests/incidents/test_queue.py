@@ -24,7 +24,9 @@ from vigil.incidents import service
 from vigil.incidents.schemas import IncidentFilter, IncidentNote, IncidentResolve, IncidentUpdate
 
 QUEUE_ROW = re.compile(r'<td[^>]*><a href="/incidents/(INC-\d{6})">')
-VIEW_COUNT = re.compile(r'<a href="/incidents\?view=(\w+)"[^>]*><span>([^<]+)</span> <span class="count">(\d+\+?)</span>')
+VIEW_COUNT = re.compile(
+    r'<a href="/incidents\?view=(\w+)"[^>]*><span>([^<]+)</span> <span class="count">(\d+\+?)</span>'
+)
 SAVED = re.compile(r'<li><a href="(/incidents\?[^"]*)">([^<]+)</a>')
 
 
@@ -185,7 +187,9 @@ def test_saved_views_replay_their_filters_and_are_personal(
     assert gone.status_code == 303
     assert SAVED.findall(agent_client.get("/incidents").text) == []
     actions = session.scalars(
-        select(AuditRecord.action).where(AuditRecord.object_type == "saved_view").order_by(AuditRecord.occurred_at)
+        select(AuditRecord.action)
+        .where(AuditRecord.object_type == "saved_view")
+        .order_by(AuditRecord.occurred_at)
     ).all()
     assert actions == ["saved_view.create", "saved_view.delete"]
 

@@ -71,6 +71,14 @@
     "?": help,
   };
 
+  // Checking an incident in a list unfolds the bulk-action bar.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box || box.name !== "refs" || !box.checked) return;
+    var bar = document.querySelector("details.bulk-bar");
+    if (bar) bar.open = true;
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     if (typing(event.target)) {

@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,14 +133,23 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
             db.dispose()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+@contextmanager
+def browser_page(
+    browser: Browser, server: LiveServer, width: int = 1280, height: int = 900
+) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies) on `server`, with a viewport of that size."""
+    context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height})
     context.set_default_timeout(10_000)
     try:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    with browser_page(browser, live_server) as p:
+        yield p
 
 
 @pytest.fixture

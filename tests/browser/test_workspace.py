@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ARTIFACTS, LiveServer, log_in_as
+from tests.browser.conftest import ARTIFACTS, LiveServer, browser_page, log_in_as
 from tests.factories.auth import make_team
 from tests.factories.incidents import make_incident
 from vigil.auth import service as auth_service
@@ -128,12 +128,8 @@ def test_views_keyboard_and_in_place_edit(
 
 @pytest.fixture
 def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with browser_page(browser, live_server, 390, 844) as p:
+        yield p
 
 
 def test_every_page_fits_a_phone_and_the_menu_folds(phone: Page, live_server: LiveServer) -> None:

@@ -7,8 +7,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import fastapi_offline
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +25,7 @@ from vigil.web.deps import LoginRequired
 from vigil.web.templating import render_error
 
 STATIC = Path(__file__).parent / "web" / "static"
+SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
 
 
 def create_app(
@@ -61,7 +64,7 @@ def create_app(
         title="Vigil",
         version=__version__,
         description="Self-hosted ITIL 4 service management. Errors are RFC 9457 problem+json.",
-        docs_url="/docs",
+        docs_url=None,  # served below from local assets: a self-hosted tool loads nothing from a CDN
         redoc_url=None,
         dependencies=[Depends(edge.reject_control_characters)],
         # Readable operation ids for generated clients: `acknowledge_incident`, not `..._ref_acknowledge_post`.
@@ -82,8 +85,21 @@ def create_app(
     for part in ("api", "ui"):  # every domain's REST endpoints, then its pages
         for router in registry.objects(part):
             app.include_router(router)
+    # Swagger UI's files (5.x) come from the fastapi-offline package (a dependency), not from the internet;
+    # mounted before /static, which would otherwise answer for its paths.
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     contract.install(app)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Vigil API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

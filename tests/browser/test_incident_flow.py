@@ -22,7 +22,7 @@ def test_report_acknowledge_and_resolve_an_incident(
     log_in_as(page, live_server, "agent")
     expect(page).to_have_title("New incident · Vigil")
     page.get_by_role("button", name="Create incident").click()
-    expect(page.locator("#title-error")).to_have_text("Field required")
+    expect(page.locator("#title-error")).to_have_text("Enter the title.")
     expect(page.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
 
     page.get_by_label("Title").fill("Checkout returns 502 for every customer")

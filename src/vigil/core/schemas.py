@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+from pydantic_core import PydanticCustomError
 
 NO_NUL = r"^[^\x00]*$"
 ItemT = TypeVar("ItemT")
@@ -18,7 +19,10 @@ def _trimmed(value: str) -> str:
     enforced (a padded over-long value is refused, as the schema says); blank is not a value."""
     value = value.strip()
     if not value:
-        raise ValueError("String should have at least 1 character")
+        # Pydantic's own type and words, so a blank value reads like an empty one everywhere.
+        raise PydanticCustomError(
+            "string_too_short", "String should have at least 1 character", {"min_length": 1}
+        )
     return value
 
 

@@ -7,7 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from vigil.auth.schemas import TeamRef, UserRef
 from vigil.cmdb.schemas import CIRef
@@ -42,8 +51,21 @@ class _SeverityAlias(BaseModel):
     priority: Priority | None = None
     severity: Priority | None = Field(default=None, description="Synonym of `priority` (SPEC-060).")
     priority_reason: LongText | None = Field(
-        default=None, description="Required when `priority` is set explicitly instead of computed."
+        default=None,
+        validate_default=True,  # checked when absent too, beside every other field's error
+        description="Required when `priority` is set explicitly instead of computed.",
     )
+
+    @field_validator("priority_reason")
+    @classmethod
+    def _reason_for_override(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if (info.data.get("priority") or info.data.get("severity")) and not (value or "").strip():
+            raise PydanticCustomError(
+                "required_with",
+                "setting priority explicitly requires a priority_reason",
+                {"other": "priority"},
+            )
+        return value
 
     @model_validator(mode="after")
     def _merge_severity(self) -> Any:
@@ -51,8 +73,6 @@ class _SeverityAlias(BaseModel):
             if self.priority is not None and self.priority != self.severity:
                 raise ValueError("priority and severity are synonyms and must not disagree")
             self.priority = self.severity
-        if self.priority is not None and not (self.priority_reason or "").strip():
-            raise ValueError("setting priority explicitly requires a priority_reason")
         return self
 
 

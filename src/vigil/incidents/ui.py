@@ -27,6 +27,7 @@ from vigil.incidents.schemas import (
     SortKey,
 )
 from vigil.incidents.service import categories, history, related
+from vigil.web import forms
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
@@ -65,6 +66,7 @@ def choices(session: Any, actor: Actor, *, with_teams: bool = False) -> dict[str
             name: policy.can(actor, f"incident.{name}")
             for name in (
                 "assign",
+                "create_for_other",
                 "update",
                 "set_priority",
                 "work_note",
@@ -90,47 +92,41 @@ def choices(session: Any, actor: Actor, *, with_teams: bool = False) -> dict[str
     }
 
 
+#: The create form's own labels, where they differ from the shared ones (core.validation.LABELS).
+CREATE_LABELS = {"priority": "Priority override"}
+
+
+def _new_page(
+    request: Request, db: Db, actor: WebActor, form: dict[str, Any], errors: dict[str, str], status: int
+) -> Response:
+    with db.unit_of_work() as session:
+        ctx: dict[str, Any] = {"form": form, "errors": errors, **choices(session, actor)}
+        if ctx["can"]["create_for_other"]:
+            # Agents taking a call log it for the caller: anyone in the directory, themselves by default.
+            me = auth_service.load_user(session, actor.user_id) if actor.user_id else None
+            ctx["me_email"] = me.email if me else ""
+            ctx["people"] = auth_service.list_users(session=session, actor=actor)
+        return render(request, "incidents/new.html", ctx, status)
+
+
 @router.get("/new", response_class=HTMLResponse)
 def new_form(request: Request, db: Db, actor: WebActor) -> Response:
-    with db.unit_of_work() as session:
-        return render(request, "incidents/new.html", {"form": {}, "errors": {}, **choices(session, actor)})
-
-
-def _form_dict(form: Any, multi: tuple[str, ...] = ()) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for key in form:
-        if key == "csrf_token":  # checked by the dependency, not part of the incident
-            continue
-        if key in multi:
-            data[key] = [v.strip() for v in form.getlist(key) for v in str(v).split(",") if v.strip()]
-        else:
-            value = str(form.get(key, "")).strip()
-            if value:
-                data[key] = value
-    return data
+    return _new_page(request, db, actor, {}, {}, 200)
 
 
 @router.post("/new", response_class=HTMLResponse)
 def create(request: Request, db: Db, actor: WebActor, posted: FormBody) -> Response:
-    form = _form_dict(posted, multi=("affected_cis", "tags"))
-    return _create(request, db, actor, form)
-
-
-def _create(request: Request, db: Db, actor: WebActor, form: dict[str, Any]) -> Response:
-    errors: dict[str, str] = {}
+    form = forms.values(posted, multi=("affected_cis", "tags"))
     try:
         data = IncidentCreate.model_validate(form)
         with db.unit_of_work() as session:
-            incident = service.create(session=session, actor=actor, data=data)
-            number = incident.number
+            number = service.create(session=session, actor=actor, data=data).number
         return RedirectResponse(f"/incidents/{number}?notice=created", status_code=303)
     except ValidationError as exc:
-        errors = validation.first_per_field(exc)
-    except VigilError as exc:
-        errors = {str(exc.extra.get("field", "form")): exc.detail}
-    with db.unit_of_work() as session:
-        return render(
-            request, "incidents/new.html", {"form": form, "errors": errors, **choices(session, actor)}, 422
+        return _new_page(request, db, actor, form, validation.form_errors(exc, labels=CREATE_LABELS), 422)
+    except VigilError as exc:  # a refused reference or right, shown on the form it came from
+        return _new_page(
+            request, db, actor, form, validation.form_errors(exc, labels=CREATE_LABELS), exc.status
         )
 
 
@@ -148,8 +144,10 @@ def detail_page(
     error: str | None,
     status_code: int,
     retry: dict[str, dict[str, Any]] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Response:
-    """The incident page; after a refused action `retry` maps that action to the form it was sent with."""
+    """The incident page; after a refused action `retry` maps that action to the form it was sent with,
+    and `errors` holds that form's errors by field (core.validation.form_errors)."""
     notice = request.query_params.get("notice")
     with db.unit_of_work() as session:
         incident = service.get(session=session, actor=actor, ref=ref)
@@ -163,6 +161,8 @@ def detail_page(
             "notice": NOTICES.get(notice or ""),
             "error": error,
             "retry": retry or {},
+            "failed": next(iter(retry or {}), None),
+            "errors": errors or {},
             **choices(session, actor, with_teams=True),
         }
         names, _ = history.people_names(session, (e.changes for e in ctx["timeline"]))
@@ -181,11 +181,15 @@ def detail_page(
         return render(request, "incidents/detail.html", ctx, status_code=status_code)
 
 
+#: The incident page's labels where they differ from the shared ones (core.validation.LABELS).
+DETAIL_LABELS = {"note": "Note", "body": "Comment"}
+
+
 @router.post("/{ref}/{action}", response_class=HTMLResponse)
 def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted: FormBody) -> Response:
     if action not in POST_ACTIONS:
         return detail_page(request, db, actor, ref, error=f"unknown action {action!r}", status_code=404)
-    form = _form_dict(posted)
+    form = forms.values(posted)
     # The version the page showed: a change made meanwhile (another tab, another agent) is a 412.
     seen = form.pop("version", None)
     expected = int(seen) if isinstance(seen, str) and seen.isdigit() else None
@@ -194,14 +198,13 @@ def act(request: Request, ref: str, action: str, db: Db, actor: WebActor, posted
             incident = _perform(session, actor, ref, action, form, expected)
             number = incident.number if incident is not None else ref
         return RedirectResponse(f"/incidents/{number}?notice={action}", status_code=303)
-    except ValidationError as exc:
-        message = "; ".join(f"{k}: {v}" for k, v in validation.first_per_field(exc).items())
-        return detail_page(request, db, actor, ref, error=message, status_code=422, retry={action: form})
-    except VigilError as exc:
-        if exc.status == 404:
+    except (ValidationError, VigilError) as exc:
+        status = 422 if isinstance(exc, ValidationError) else exc.status
+        if status == 404:
             raise
+        errors = validation.form_errors(exc, labels=DETAIL_LABELS)
         return detail_page(
-            request, db, actor, ref, error=exc.detail, status_code=exc.status, retry={action: form}
+            request, db, actor, ref, error=None, status_code=status, retry={action: form}, errors=errors
         )
 
 
@@ -229,7 +232,7 @@ def _perform(
 ) -> Any:
     if action == "comment":
         data = CommentCreate.model_validate(
-            {"body": form.get("body", ""), "internal": form.get("internal") == "on"}
+            {"body": form.get("body", ""), "internal": forms.yes_no(form.get("internal"))}
         )
         service.add_comment(session=session, actor=actor, ref=ref, data=data)
         return None

@@ -11,12 +11,14 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any, get_origin
+from urllib.parse import unquote_to_bytes
 
 from fastapi import params
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vigil.core import validation
 from vigil.core.config import get_settings
 from vigil.core.errors import Invalid, PayloadTooLarge, UnsupportedMediaType
 from vigil.web import problems
@@ -164,6 +166,7 @@ async def reject_control_characters(request: Request) -> None:
     """An app-wide dependency: NUL and other control characters in any path parameter, query value,
     stored header or body field are a 422 naming the field (PostgreSQL cannot store NUL at all)."""
     _check_request_line(request)
+    _check_utf8(request, request.scope.get("query_string", b""))
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -178,10 +181,37 @@ async def reject_control_characters(request: Request) -> None:
     if json_body:
         await _check_json(request)
     elif content_type == "application/x-www-form-urlencoded":
+        _check_utf8(request, await request.body())
         form = await request.form()
         for name, value in form.multi_items():
             if isinstance(value, str) and (_BAD_IN_TEXT.search(name) or _BAD_IN_TEXT.search(value)):
                 raise _refuse(name)
+
+
+def _check_utf8(request: Request, encoded: bytes) -> None:
+    """A query string or urlencoded form whose text is not UTF-8 is refused, naming the field: Starlette
+    would decode it with replacement characters (or as Latin-1), storing something nobody typed."""
+    for pair in encoded.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            name_text = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _not_utf8(request, "form") from None
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _not_utf8(request, name_text) from None
+
+
+def _not_utf8(request: Request, field: str) -> Invalid:
+    if request.url.path.startswith("/api/"):
+        return Invalid(f"{field}: not valid UTF-8 text; send text encoded as UTF-8", field=field)
+    what = "The form" if field == "form" else f"“{validation.label_of(field)}”"
+    return Invalid(
+        f"{what} contains text that is not valid UTF-8, so nothing was saved. Type it again, or check "
+        "the encoding of what you pasted or sent.",
+        field=field,
+    )
 
 
 #: A multipart body carries a little more than its file: boundaries, headers and small fields.

@@ -321,21 +321,22 @@ def _team_snapshot(team: Team) -> dict[str, Any]:
     }
 
 
-def resolve_user(session: Session, ref: str, *, include_inactive: bool = False) -> User:
-    """Find a user by UUID or email; an unknown (or inactive) reference is Invalid input, not a 404."""
+def resolve_user(session: Session, ref: str, *, include_inactive: bool = False, field: str = "user") -> User:
+    """Find a user by UUID or email; an unknown (or inactive) reference is Invalid input on `field`
+    (the caller's name for it, such as "assigned_to"), not a 404."""
     user = session.scalars(
         select(User).where(ref_clause(User.id, func.lower(User.email), ref, key=ref.strip().lower()))
     ).one_or_none()
     if user is None or not (user.active or include_inactive):
-        raise Invalid(f"unknown or inactive user {ref!r}", field="user")
+        raise Invalid(f"unknown or inactive user {ref!r}", field=field)
     return user
 
 
-def resolve_team(session: Session, ref: str) -> Team:
-    """Find a team by UUID or name; an unknown reference is Invalid input."""
+def resolve_team(session: Session, ref: str, *, field: str = "team") -> Team:
+    """Find a team by UUID or name; an unknown reference is Invalid input on `field`."""
     team = session.scalars(select(Team).where(ref_clause(Team.id, Team.name, ref))).one_or_none()
     if team is None:
-        raise Invalid(f"unknown team {ref!r}", field="team")
+        raise Invalid(f"unknown team {ref!r}", field=field)
     return team
 
 

@@ -83,7 +83,7 @@ def _requester(session: Session, actor: Actor, ref: str | None) -> User:
             if me is None or ref.strip().lower() not in (me.email.lower(), str(me.id)):
                 policy.require(actor, "incident.create_for_other")
             return me  # type: ignore[return-value]
-        return auth_service.resolve_user(session, ref)
+        return auth_service.resolve_user(session, ref, field="requester")
     if actor.user_id is None:
         raise Invalid(
             "a requester is required: no user is acting (create an administrator with `vigil user create`)",
@@ -127,7 +127,7 @@ def create(
         status=lifecycle.Status.OPEN,
         requester=_requester(session, actor, data.requester),
         assigned_to=_assignee(session, data.assigned_to) if data.assigned_to else None,
-        assignment_group=auth_service.resolve_team(session, data.assignment_group)
+        assignment_group=auth_service.resolve_team(session, data.assignment_group, field="assignment_group")
         if data.assignment_group
         else None,
         affected_cis=cmdb_service.resolve_many(session, data.affected_cis, field="affected_cis"),
@@ -245,12 +245,14 @@ def _apply_assignment(
         incident.assigned_to = _assignee(session, data.assigned_to) if data.assigned_to else None
     if "assignment_group" in given:
         group = data.assignment_group
-        incident.assignment_group = auth_service.resolve_team(session, group) if group else None
+        incident.assignment_group = (
+            auth_service.resolve_team(session, group, field="assignment_group") if group else None
+        )
 
 
 def _assignee(session: Session, ref: str) -> User:
     """The user an incident may be assigned to: an active member of staff, never a requester."""
-    user = auth_service.resolve_user(session, ref)
+    user = auth_service.resolve_user(session, ref, field="assigned_to")
     if user.role not in STAFF:
         raise Invalid(
             f"{user.display_name} ({user.email}) is a requester; incidents are assigned to agents",

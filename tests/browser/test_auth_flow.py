@@ -168,7 +168,7 @@ def test_requester_cannot_use_staff_actions(page: Page, live_server: LiveServer)
     }
     for action, (fields, right) in refusals.items():
         _post_form(page, f"/incidents/{mine}/{action}", fields)
-        expect(page.get_by_role("alert")).to_have_text(f"your role may not perform {right}")
+        expect(page.get_by_role("alert")).to_contain_text(f"Your role may not perform {right}.")
     page.goto(f"/incidents/{mine}")
     assert _status(page) == "open"
     expect(page.locator("ol.timeline > li")).to_have_count(1)

@@ -48,7 +48,8 @@ def test_report_acknowledge_and_resolve_an_incident(
 
     page.get_by_label("Root cause").fill("A bad release of the payment gateway")
     page.get_by_role("button", name="Resolve").click()
-    expect(page.locator(".banner.error")).to_have_text("resolution_notes: Field required")
+    expect(page.locator("#resolve-resolution_notes-error")).to_contain_text("esolution notes")
+    expect(page.get_by_label(re.compile("^Resolution notes"))).to_have_attribute("aria-invalid", "true")
     expect(status).to_have_text("in progress")
     expect(page.get_by_label("Root cause")).to_have_value("A bad release of the payment gateway")
     shoot("2-resolve-refused")

@@ -86,13 +86,15 @@ _PLAIN = {
 }
 
 
+def words(value: Any) -> str:
+    """A field name or stored value as people read it: "in_progress" -> "In progress"."""
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def label_of(name: str, labels: Mapping[str, str] | None = None) -> str:
     """The label a form shows for a field: the form's own, the shared one, or the name in words."""
-    found = (labels or {}).get(name) or LABELS.get(name)
-    if found:
-        return found
-    text = name.replace("_", " ")
-    return text[:1].upper() + text[1:]
+    return (labels or {}).get(name) or LABELS.get(name) or words(name)
 
 
 def _sentence(text: str) -> str:

@@ -191,6 +191,11 @@ async def reject_control_characters(request: Request) -> None:
 def _check_utf8(request: Request, encoded: bytes) -> None:
     """A query string or urlencoded form whose text is not UTF-8 is refused, naming the field: Starlette
     would decode it with replacement characters (or as Latin-1), storing something nobody typed."""
+    try:  # the usual case, in one pass: every value is UTF-8; only a refusal needs the field's name
+        unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
+        return
+    except UnicodeDecodeError:
+        pass
     for pair in encoded.split(b"&"):
         name, _, value = pair.partition(b"=")
         try:

@@ -44,12 +44,6 @@ def _ago(value: datetime | None) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(value.isoformat(), exact, text)
 
 
-def _field_label(value: Any) -> str:
-    """A field name as a label: "priority_reason" -> "Priority reason"."""
-    text = str(value).replace("_", " ")
-    return text[:1].upper() + text[1:]
-
-
 def _duration(seconds: int | None) -> str:
     if seconds is None:
         return "—"
@@ -90,7 +84,6 @@ templates.env.filters["show"] = _show
 templates.env.filters["duration"] = _duration
 templates.env.filters["label"] = _label
 templates.env.filters["ago"] = _ago
-templates.env.filters["field_label"] = _field_label
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.auth.models import User
+from vigil.core.validation import words
 
 #: Field labels as people read them (the audit trail stores column names).
 FIELD_LABELS = {
@@ -57,12 +58,6 @@ _PEOPLE = {"requester", "assigned_to", "watchers"}
 _PROSE = {"description", "resolution_notes", "root_cause", "priority_reason"}
 #: Changes a lifecycle verb already says.
 _IMPLIED = {"status", "acknowledged_at", "resolved_at", "closed_at", "cancelled_at", "on_hold_since"}
-
-
-def words(value: Any) -> str:
-    """A stored value as people read it: "in_progress" -> "In progress"."""
-    text = str(value).replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 def people_names(

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?=
 PORT   ?=
 
-.PHONY: run demo test fuzz lint typecheck migrate install dev bench bench-load bench-compare clean
+.PHONY: run demo test fuzz lint typecheck migrate install dev bench bench-cli bench-load bench-compare clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vigil needs Python >= 3.11"'
@@ -50,6 +50,10 @@ fuzz: dev
 
 bench: dev
 	$(BIN)/python -m bench.run
+
+# CLI start-up time (`vigil --help` under 0.5 s): fresh processes, alternating with a bare Typer import.
+bench-cli: dev
+	$(BIN)/python -m bench.cli_startup
 
 # Benchmarks at depth (docs/benchmarks.md, "How to run"): fill a fresh database, then compare with the
 # reference app. Small defaults; the big runs set BENCH_URL and BENCH_INCIDENTS explicitly.

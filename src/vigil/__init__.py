@@ -48,6 +48,10 @@ def connect(
     retrying a 429 or 503 up to `retries` times; each call times out after `timeout` seconds.
     A database URL runs the services in-process (migrating the database unless `migrate=False`), as
     `user` (an email) with that user's rights, or as the first administrator.
+
+    Problems show here, not at the first call: a server that cannot be reached or a token it refuses
+    (`vigil.Unavailable`, `vigil.Unauthorized`: connecting asks the server who the token belongs to),
+    a database that cannot be opened or has no schema (`vigil.Unavailable`, saying what to run).
     """
     # Imported on first use: `import vigil` stays light, and the HTTP client loads no database tooling.
     from vigil.client import Vigil
@@ -60,7 +64,13 @@ def connect(
         token = token or os.environ.get("VIGIL_TOKEN")
         if not token:
             raise ValueError("connecting to a server needs an API token: token=... or VIGIL_TOKEN")
-        return Vigil(HttpTransport(url, token, timeout=timeout, retries=retries))
+        v = Vigil(HttpTransport(url, token, timeout=timeout, retries=retries))
+        try:
+            v.users.me()
+        except BaseException:
+            v.close()
+            raise
+        return v
     from vigil.local import database_transport
 
     return Vigil(database_transport(url, user=user, migrate=migrate))

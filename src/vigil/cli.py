@@ -1,64 +1,192 @@
-"""`vigil` command line: serve, worker, db, demo, and each domain's commands."""
+"""`vigil`: the command line's root. It names every command without importing it, so `vigil --help`
+starts in a fraction of a second; a command's module (and the database tooling) loads when it runs.
+
+Every command's errors end the same way: one line on stderr saying what is wrong and what to do (JSON
+with `--json`), exit status 1; `vigil --debug ...` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
-import ipaddress
-import logging
-import os
-import socket
-import threading
+import copy
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
 
-import httpx
 import typer
-import uvicorn
-from sqlalchemy import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from typer._click import Context, HelpFormatter  # Typer vendors Click: its classes are these
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from vigil import demo as demo_data
 from vigil import domains
-from vigil import migrate as migrations
-from vigil.app import create_app
-from vigil.auth import service as auth_service
-from vigil.auth.library import Users
-from vigil.auth.settings import get_auth_settings
-from vigil.cli_support import (
-    DB_OPT,
-    Login,
-    call,
-    database_url,
-    fail,
-    forget_login,
-    get_db,
-    remote_url,
-    save_login,
-    state,
-)
-from vigil.client import Vigil
 from vigil.core import registry
-from vigil.core.audit import Adoption
-from vigil.core.config import get_settings
-from vigil.core.db import Database, make_engine
-from vigil.core.errors import VigilError
-from vigil.core.jobs import worker as job_worker
-from vigil.remote import HttpTransport, api_base
+from vigil.version import __version__
 
-state.resolve_actor = auth_service.operator_actor  # commands act as `--as EMAIL` or the first admin
-state.prepare = domains.load
-app = typer.Typer(no_args_is_help=True)
-db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-for _domain in domains.register():
-    for _name, _path in _domain.cli:
-        app.add_typer(registry.resolve(_path), name=_name)
+#: The CLI's own commands ("vigil.cli_commands:app"), with the line `vigil --help` shows for each.
+OWN = {
+    "serve": "Serve the API and the web UI, and run background jobs unless --no-worker.",
+    "worker": "Run background jobs and periodic tasks until interrupted.",
+    "demo": "Load realistic demo data: people, teams, CIs and months of incidents.",
+    "db": "Database schema migrations.",
+    "login": "Use a Vigil server from this CLI (keeps the token in your config directory).",
+    "logout": "Forget the server and token `vigil login` kept.",
+    "whoami": "Where commands go (a server, or the local database) and whom they act as.",
+}
+OWN_PATH = "vigil.cli_commands:app"
+#: Keys of the root context's `meta` that `vigil.cli_support` reads (its JSON_META and DEBUG_META).
+JSON_META = "vigil.json"
+DEBUG_META = "vigil.debug"
+LISTING_META = "vigil.listing"
+
+#: A metavar for each option name, so help reads `--assigned-to EMAIL`, not `<str>`; by type otherwise.
+METAVARS = {
+    "database": "URL",
+    "url": "URL",
+    "assigned_to": "EMAIL",
+    "user": "EMAIL",
+    "email": "EMAIL",
+    "as_email": "EMAIL",
+    "group": "TEAM",
+    "team": "TEAM",
+    "ci": "CI",
+    "tag": "TAG",
+    "category": "NAME",
+    "name": "NAME",
+    "cursor": "CURSOR",
+    "version": "N",
+    "comment": "ID",
+    "output": "PATH",
+    "host": "ADDRESS",
+    "port": "PORT",
+    "token": "TOKEN",
+    "role": "ROLE",
+}
+TYPE_METAVARS = {"integer": "N", "float": "NUMBER", "uuid": "ID", "path": "PATH", "file": "FILE"}
 
 
-def is_loopback(host: str) -> bool:
-    """True when every address `host` resolves to is a loopback address."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+class _Unlabelled:
+    """A parameter type whose help names no Python type: an argument's metavar says what it takes."""
+
+    def get_metavar(self, *args: Any, **kwargs: Any) -> str:
+        return ""
+
+
+def _dress(command: Any) -> Any:
+    """Give every option of `command` (and of its subcommands) a metavar that says what it takes, and
+    every argument an upper-case name in place of Typer's `<str>`."""
+    for param in command.params:
+        if isinstance(param, TyperArgument) and param.type.name != "choice":
+            param.metavar = param.metavar or (param.name or "value").upper()
+            if not isinstance(param.type, _Unlabelled):
+                kind = copy.copy(param.type)  # a copy: Click's types (STRING, UUID) are shared instances
+                kind.__class__ = type(f"Unlabelled{type(kind).__name__}", (_Unlabelled, type(kind)), {})
+                param.type = kind
+            continue
+        if not isinstance(param, TyperOption) or param.is_flag or param.metavar is not None:
+            continue
+        if param.type.name == "choice":
+            continue  # shown as its choices
+        param.metavar = METAVARS.get(param.name or "") or TYPE_METAVARS.get(param.type.name, "TEXT")
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            _dress(sub)
+    return command
+
+
+def _lazy() -> dict[str, tuple[str, str]]:
+    """Every command the root does not define itself: name -> (import path, one line of help)."""
+    entries = {name: (OWN_PATH, help_) for name, help_ in OWN.items()}
+    for domain in domains.register():  # reads the declarations only
+        for name, path, help_ in domain.cli:
+            entries[name] = (path, help_)
+    return entries
+
+
+class VigilGroup(TyperGroup):
+    """The root group: lazy commands, `--json` errors for usage mistakes too, one-line failures."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*super().list_commands(ctx), *_lazy()]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Any:
+        own = super().get_command(ctx, cmd_name)
+        if own is not None:
+            return own
+        entry = _lazy().get(cmd_name)
+        if entry is None:
+            return None
+        path, help_ = entry
+        if ctx.meta.get(LISTING_META):  # `vigil --help`: the line, not the module
+            return TyperCommand(cmd_name, help=help_, short_help=help_)
+        registry.resolve("vigil.cli_commands")  # gives every command its acting user and domains
+        loaded = typer.main.get_command(registry.resolve(path))
+        if path == OWN_PATH and isinstance(loaded, TyperGroup):
+            found = loaded.get_command(ctx, cmd_name)
+            if found is None:
+                return None
+            loaded = found
+        return _dress(loaded)
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        ctx.meta[LISTING_META] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            ctx.meta.pop(LISTING_META, None)
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            ctx.meta[JSON_META] = "--json" in args
+            ctx.meta[DEBUG_META] = "--debug" in args
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort):  # usage errors, exits: Typer shows them
+            raise
+        except Exception as exc:
+            if ctx.meta.get(DEBUG_META):
+                raise
+            # Named, not imported: the failure path may load what `vigil --help` must not.
+            registry.resolve("vigil.cli_support:explain")(exc)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--json" not in argv or not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+        try:  # usage errors (a bad flag, a bad value) as JSON on stderr, like the command's own errors
+            code = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as exc:  # Click's exceptions (Typer vendors Click)
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            error: dict[str, Any] = {"message": message, "status": 400, "title": "Usage error"}
+            param = getattr(exc, "param", None)
+            if isinstance(param, TyperOption | TyperArgument):
+                flag = (
+                    max(param.opts, key=len) if isinstance(param, TyperOption) else param.human_readable_name
+                )
+                error["errors"] = [{"field": param.name, "flag": flag, "message": message}]
+            typer.echo(json.dumps({"error": error}, sort_keys=True), err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
+        except typer.Abort:
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vigil {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(cls=VigilGroup, no_args_is_help=True, pretty_exceptions_enable=False)
 
 
 @app.callback()
@@ -67,227 +195,15 @@ def root(
         None,
         "--as",
         envvar="VIGIL_CLI_USER",
+        metavar="EMAIL",
         help="Act as this user (email); default: the first administrator.",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="On an error, show the full traceback."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show Vigil's version and exit."
     ),
 ) -> None:
     """Vigil: self-hosted ITIL 4 service management."""
-    state.as_email = as_email
-
-
-def _first_admin(url: str) -> None:
-    """On a database with no administrator, create one and print its password once."""
-    settings = get_auth_settings()
-    password = settings.admin_password.get_secret_value() if settings.admin_password else None
-    with get_db(url).unit_of_work() as session:
-        made = auth_service.ensure_first_admin(session, settings.admin_email, password)
-    if made is None:
-        return
-    user, generated = made
-    typer.secho(f"Created the first administrator: {user.email}", fg=typer.colors.GREEN)
-    if generated:
-        typer.secho(f"Its password, shown this once: {generated}", fg=typer.colors.YELLOW, bold=True)
-
-
-def _adopt_audit(adoption: Adoption | None) -> None:
-    """Say how many audit records from before keying were adopted; `migrate` logs a refusal as an error."""
-    if adoption is not None and adoption.adopted:
-        typer.echo(f"audit log: {adoption.adopted} records from before keying now MACed with the audit key")
-
-
-MIGRATE_OPT = typer.Option(False, "--migrate", help="Bring the database schema up to date first.")
-
-
-def _schema_ready(url: str, migrate: bool) -> None:
-    """Run only on a database at this version's schema: otherwise say what to run (or, told to, migrate)."""
-    shown = make_engine(url).url.render_as_string()
-    try:
-        current = migrations.current_revision(make_engine(url))
-    except SQLAlchemyError as exc:
-        fail(f"cannot open the database {shown}: {getattr(exc, 'orig', None) or exc}")
-    head = migrations.head_revision()
-    if current == head:
-        return
-    if migrate:
-        _adopt_audit(migrations.upgrade(url))
-        typer.echo(f"database {shown} migrated from {current or 'empty'} to {head}")
-        return
-    state = "has no Vigil schema yet" if current is None else f"is at schema revision {current}"
-    fail(
-        f"the database {shown} {state}; this Vigil needs revision {head}. "
-        "Run `vigil db upgrade` (back it up first), or start with `--migrate`."
-    )
-
-
-def _background_worker(db: Database) -> None:
-    """`vigil worker` in a thread of this process (the server's own, or with --workers the supervisor's),
-    so one command runs everything; it shares the server's database (on SQLite: its writer queue)."""
-    domains.load()
-    thread = threading.Thread(
-        target=job_worker.run_forever,
-        args=(db,),
-        kwargs={"poll_seconds": get_settings().worker_poll_seconds},
-        name="vigil-worker",
-        daemon=True,
-    )
-    thread.start()
-    typer.echo("worker: running in this process (--no-worker to run `vigil worker` apart)")
-
-
-@app.command()
-def serve(
-    host: str = typer.Option(None, help="Address to bind (VIGIL_HOST, default 127.0.0.1)."),
-    port: int = typer.Option(None, help="Port (VIGIL_PORT, default 8000)."),
-    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
-    workers: int = typer.Option(
-        1, "--workers", min=1, max=64, metavar="N", help="Server processes (production on PostgreSQL)."
-    ),
-    migrate: bool = MIGRATE_OPT,
-    no_worker: bool = typer.Option(
-        False, "--no-worker", help="Run no background jobs here (scale-out: run `vigil worker` apart)."
-    ),
-) -> None:
-    """Serve the API and the web UI, and run background jobs (auto-close, ...) unless --no-worker;
-    creates the first administrator on a new database."""
-    settings = get_settings()
-    host = host or settings.host
-    port = port or settings.port
-    url = database_url(database)
-    _schema_ready(url, migrate)
-    _adopt_audit(migrations.adopt_audit(url))
-    try:
-        _first_admin(url)
-    except VigilError as exc:
-        fail(f"cannot create the first administrator: {exc.detail}")
-    if not is_loopback(host) and get_auth_settings().cookie_secure != "always":
-        typer.secho(
-            f"warning: serving on {host}; put Vigil behind https and set VIGIL_COOKIE_SECURE=always",
-            fg=typer.colors.YELLOW,
-            err=True,
-        )
-    db = get_db(url)
-    if not no_worker:
-        _background_worker(db)
-    typer.echo(f"Vigil on http://{host}:{port}  (database: {db.engine.url.render_as_string()})")
-    # uvicorn's own proxy handling trusts loopback by default; Vigil's edge trusts only
-    # VIGIL_TRUSTED_PROXIES, so a local client cannot spoof its address with X-Forwarded-For.
-    options = {"host": host, "port": port, "log_level": settings.log_level, "proxy_headers": False}
-    if workers == 1:
-        uvicorn.run(create_app(db, background_sealer=True), **options)  # type: ignore[arg-type]
-        return
-    # Several processes import the app by name; each reads the database URL from the environment.
-    os.environ["VIGIL_DATABASE_URL"] = url
-    uvicorn.run("vigil.app:create_app", factory=True, workers=workers, **options)  # type: ignore[arg-type]
-
-
-@app.command()
-def worker(
-    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
-    once: bool = typer.Option(False, help="Run what is due now, then exit."),
-    migrate: bool = MIGRATE_OPT,
-) -> None:
-    """Run background jobs and periodic tasks until interrupted."""
-    _schema_ready(database_url(database), migrate)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    db = get_db(database_url(database))
-    typer.echo(f"worker handles: {', '.join(domains.load())}")
-    if once:
-        typer.echo(f"ran {job_worker.run_pending(db)} job(s)")
-        return
-    job_worker.run_forever(db, poll_seconds=get_settings().worker_poll_seconds)
-
-
-@app.command()
-def demo(
-    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
-    incidents: int = typer.Option(300, min=1, max=20000, help="How many incidents to generate."),
-    days: int = typer.Option(120, min=1, max=3650, help="Spread them over this many past days."),
-    seed: int = typer.Option(7, help="Random seed, for repeatable data."),
-) -> None:
-    """Load realistic demo data: people, teams, CIs and months of incidents."""
-    url = database_url(database)
-    migrations.upgrade(url)
-    made = demo_data.load(get_db(url), incidents=incidents, days=days, seed=seed)
-    typer.echo(f"demo data: {made} incidents loaded" if made else "demo data is already loaded")
-
-
-@db_app.command("upgrade")
-def db_upgrade(
-    revision: str = typer.Argument("head"),
-    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
-) -> None:
-    """Apply migrations up to REVISION (default: head)."""
-    _adopt_audit(migrations.upgrade(database_url(database), revision))
-    typer.echo(f"database at {migrations.current_revision(make_engine(database_url(database)))}")
-
-
-@db_app.command("downgrade")
-def db_downgrade(
-    revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base."),
-    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
-) -> None:
-    """Revert migrations down to REVISION."""
-    migrations.downgrade(database_url(database), revision)
-    typer.echo(f"database at {migrations.current_revision(make_engine(database_url(database))) or 'base'}")
-
-
-@db_app.command("revision")
-def db_revision(
-    message: str = typer.Option(..., "-m", "--message", help="What the migration changes."),
-) -> None:
-    """Generate a migration from model changes (review it before committing)."""
-    typer.echo(f"generated {migrations.revision(message)}")
-
-
-@db_app.command("current")
-def db_current(
-    database: str = typer.Option(None, "--database-url", help="SQLAlchemy URL (VIGIL_DATABASE_URL)."),
-) -> None:
-    """Show the current and the latest revision."""
-    current = migrations.current_revision(make_engine(database_url(database)))
-    head = migrations.head_revision()
-    typer.echo(
-        f"current: {current or 'base'}  head: {head}  {'(up to date)' if current == head else '(upgrade needed)'}"
-    )
-
-
-@app.command()
-def login(
-    url: str = typer.Argument(..., help="The server, e.g. https://vigil.example.com."),
-    token: str = typer.Option(
-        None, "--token", help="A personal access token; asked for (not echoed) when omitted."
-    ),
-) -> None:
-    """Use a Vigil server from this CLI: check the token, then keep it in your config directory (0600)."""
-    if not url.startswith(("http://", "https://")):
-        fail(f"{url!r} is not a server URL (https://...); local databases need no login")
-    url = api_base(url).removesuffix("/api/v1")
-    host = httpx.URL(url).host
-    if url.startswith("http://") and not is_loopback(host):
-        typer.secho(f"warning: {host} over plain http: the token crosses the network unencrypted", err=True)
-    token = token or typer.prompt("API token", hide_input=True)
-    try:
-        with Vigil(HttpTransport(url, token, retries=1)) as v:
-            me = v.users.me()
-    except VigilError as exc:
-        fail(f"cannot log in to {url}: {exc.detail}")
-    path = save_login(Login(url=url, token=token))
-    typer.echo(f"logged in to {url} as {me.email} ({me.role}); the token is kept in {path}")
-
-
-@app.command()
-def logout() -> None:
-    """Forget the server and token `vigil login` kept (the token itself stays valid until revoked)."""
-    gone = forget_login()
-    typer.echo(f"logged out of {gone.url}" if gone else "not logged in")
-
-
-@app.command()
-def whoami(database: str = DB_OPT) -> None:
-    """Where commands go (a server, or the local database) and whom they act as."""
-    server = remote_url(database)
-    where = server or make_url(database_url(database)).render_as_string()
-    me = call(database, lambda t: Users(t).me())
-    typer.echo(f"{me.email} ({me.role}) on {where}")
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from vigil.core import registry
-from vigil.core.jobs import queue
 
 INSTALLED = (
     "vigil.core.domain",
@@ -27,4 +26,5 @@ def load() -> list[str]:
     register()
     registry.load_settings()
     registry.load_jobs()
+    queue = registry.resolve("vigil.core.jobs.queue")  # named: `register()` alone must not load the ORM
     return sorted({*queue.HANDLERS, *queue.PERIODIC})

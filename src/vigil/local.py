@@ -9,11 +9,21 @@ from vigil.auth import service as auth_service
 from vigil.auth.settings import get_auth_settings
 from vigil.core.actor import Channel
 from vigil.core.db import Database
+from vigil.core.errors import Unavailable
 from vigil.core.facade import LocalTransport
 
 
 def database_transport(url: str, *, user: str | None = None, migrate: bool = True) -> LocalTransport:
-    """Calls act as `user` (an email) with that user's rights, else as the first administrator."""
+    """Calls act as `user` (an email) with that user's rights, else as the first administrator.
+
+    A database that cannot be opened, or (with `migrate=False`) is not at this Vigil's schema, raises
+    `vigil.Unavailable` here, with one line saying what is wrong and what to run."""
+    problem = migrations.database_problem(url, migrating=True)
+    if problem is None and not migrate:
+        problem = migrations.database_problem(url)
+        problem = problem and f"{problem}, or connect with migrate=True"
+    if problem is not None:
+        raise Unavailable(problem)
     if migrate:
         migrations.upgrade(url)
     db = Database(url)

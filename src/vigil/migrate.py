@@ -10,7 +10,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.core import audit
 from vigil.core.db import Database, make_engine
@@ -91,3 +92,68 @@ def current_revision(bind: Engine | Connection) -> str | None:
         return MigrationContext.configure(bind).get_current_revision()
     with bind.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def database_problem(url: str, *, migrating: bool = False) -> str | None:
+    """What stops this Vigil from working on the database at `url`, in one line that says what to run;
+    None when it can. `migrating`: the caller is about to migrate, so a missing or old schema (or a new
+    SQLite file) is no problem, only a database that cannot be opened or that a newer Vigil migrated.
+
+    Cheap enough to run before every CLI command: one connection and one query. It never creates a
+    SQLite file (connecting to a missing one would)."""
+    engine = make_engine(url)
+    shown = make_url(url).render_as_string()  # as given, the password hidden
+    try:
+        where = sqlite_file(url)
+        if where is not None:
+            if not where.parent.is_dir():
+                return f"cannot open the database {shown}: the directory {where.parent} does not exist"
+            if not where.exists():
+                if migrating:
+                    return None
+                return f"there is no database at {where}: run `vigil db upgrade` to create it"
+        try:
+            current = current_revision(engine)
+        except SQLAlchemyError as exc:
+            return f"cannot open the database {shown}: {reason(exc)} (is the URL right?)"
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if current == head:
+        return None
+    if current is not None and not known_revision(current):
+        return (
+            f"the database {shown} is at schema revision {current}, which this Vigil does not know: "
+            "a newer Vigil migrated it; run that version (or restore a backup)"
+        )
+    if migrating:
+        return None
+    if current is None:
+        return f"the database {shown} has no Vigil schema yet: run `vigil db upgrade`"
+    return (
+        f"the database {shown} is at schema revision {current}; this Vigil needs {head}: "
+        "run `vigil db upgrade` (back it up first)"
+    )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a file-backed SQLite URL; None for PostgreSQL and in-memory SQLite."""
+    parsed = make_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Path(path)
+
+
+def known_revision(revision: str) -> bool:
+    """True when `revision` is one of this Vigil's migrations."""
+    try:
+        return ScriptDirectory.from_config(config("sqlite://")).get_revision(revision) is not None
+    except Exception:  # alembic raises its own errors (ResolutionError, CommandError) for unknown ids
+        return False
+
+
+def reason(exc: BaseException) -> str:
+    """A database driver's message on one line (psycopg's is several: the failure, then a hint)."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return " ".join(word for line in text.splitlines() if "sqlalche.me" not in line for word in line.split())

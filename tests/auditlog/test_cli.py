@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tests.auditlog.conftest import chain_ids, execute, seeded
 from tests.dbutil import BACKENDS
-from vigil import cli as vigil_cli  # noqa: F401  (the CLI root gives commands their acting user)
+from vigil import cli_commands  # noqa: F401  (gives the commands their acting user)
 from vigil.auditlog import cli
 from vigil.core import auditkey
 from vigil.core.config import get_settings

@@ -37,7 +37,7 @@ def on_incident_created(session: Session, payload: dict[str, Any]) -> None:
 DOMAIN = Domain(
     name="probe",
     api=("tests.core.registry_fixture:router",),
-    cli=(("probe", "tests.core.registry_fixture:cli"),),
+    cli=(("probe", "tests.core.registry_fixture:cli", "A probe domain's command."),),
     jobs=("tests.core.registry_fixture",),
     subscriptions=(Subscription("vigil.incidents.events:IncidentCreated", "probe.on_incident_created"),),
 )

@@ -6,5 +6,5 @@ DOMAIN = Domain(
     name="auditlog",
     api=("vigil.auditlog.api:router",),
     ui=("vigil.auditlog.ui:router",),
-    cli=(("audit", "vigil.auditlog.cli:app"),),
+    cli=(("audit", "vigil.auditlog.cli:app", "The audit trail: verify the hash chain, list records."),),
 )

@@ -8,9 +8,9 @@ DOMAIN = Domain(
     api=("vigil.auth.api:router",),
     ui=("vigil.auth.ui:router", "vigil.auth.admin_ui:router"),
     cli=(
-        ("user", "vigil.auth.cli:user_app"),
-        ("team", "vigil.auth.cli:team_app"),
-        ("token", "vigil.auth.cli:token_app"),
+        ("user", "vigil.auth.cli:user_app", "People: create, list, change role, disable, set a password."),
+        ("team", "vigil.auth.cli:team_app", "Teams (assignment groups): list, show, create, update."),
+        ("token", "vigil.auth.cli:token_app", "Personal access tokens for the API."),
     ),
     jobs=("vigil.auth.jobs",),
     settings="vigil.auth.settings:get_auth_settings",

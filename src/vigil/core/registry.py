@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from vigil.core import events
-
 
 @dataclass(frozen=True)
 class Subscription:
@@ -34,8 +32,9 @@ class Domain:
     #: FastAPI routers ("module:attribute"): REST endpoints, then web pages.
     api: tuple[str, ...] = ()
     ui: tuple[str, ...] = ()
-    #: CLI command groups: (command name, "module:typer_app").
-    cli: tuple[tuple[str, str], ...] = ()
+    #: CLI command groups: (command name, "module:typer_app", one line of help). The help is shown by
+    #: `vigil --help` without importing the module (so the CLI starts fast).
+    cli: tuple[tuple[str, str, str], ...] = ()
     #: Modules whose import registers job handlers and periodic tasks.
     jobs: tuple[str, ...] = ()
     #: Modules whose import registers the domain with core services (link targets and kinds, say).
@@ -96,4 +95,5 @@ def load_jobs() -> None:
         for path in domain.jobs:
             resolve(path)
         for sub in domain.subscriptions:
-            events.subscribe(resolve(sub.event), sub.job)
+            # Named, not imported at the top: reading the declarations must not load the ORM.
+            resolve("vigil.core.events:subscribe")(resolve(sub.event), sub.job)

@@ -9,11 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vigil.cli_support import DB_OPT, JSON_OPT, call, print_json
+from vigil.auth.library import Users
+from vigil.cli_support import DB_OPT, JSON_OPT, IncidentArg, call, fail, print_json, timestamp
 from vigil.core.facade import Transport
 from vigil.incidents import cli_related
 from vigil.incidents.library import Incidents
-from vigil.incidents.schemas import IncidentRead
+from vigil.incidents.lifecycle import Status
+from vigil.incidents.priority import Level, Priority
+from vigil.incidents.schemas import IncidentRead, ResolutionCode, SortKey
 
 app = typer.Typer(
     help="Incidents: create, list, show and work them; watchers, links, attachments and bulk actions.",
@@ -35,8 +38,9 @@ def _show(incident: IncidentRead, as_json: bool) -> None:
         ("assigned to", incident.assigned_to.email if incident.assigned_to else "-"),
         ("group", incident.assignment_group.name if incident.assignment_group else "-"),
         ("affected CIs", ", ".join(ci.name for ci in incident.affected_cis) or "-"),
-        ("created", incident.created_at.isoformat()),
-        ("resolved", incident.resolved_at.isoformat() if incident.resolved_at else "-"),
+        ("created", timestamp(incident.created_at)),
+        ("updated", timestamp(incident.updated_at)),
+        ("resolved", timestamp(incident.resolved_at) if incident.resolved_at else "-"),
         ("resolution", incident.resolution_notes or "-"),
         ("actions", ", ".join(incident.allowed_actions) or "-"),
     ):
@@ -47,11 +51,16 @@ def _show(incident: IncidentRead, as_json: bool) -> None:
 def create(
     title: str = typer.Option(..., help="Short summary."),
     description: str = typer.Option("", help="What is happening."),
-    category: str = typer.Option("Other"),
-    impact: str = typer.Option("medium", help="high | medium | low"),
-    urgency: str = typer.Option("medium", help="high | medium | low"),
-    priority: str = typer.Option(None, help="P1-P4, overriding the matrix (needs --priority-reason)."),
-    priority_reason: str = typer.Option(None),
+    category: str = typer.Option("Other", help="Category name."),
+    impact: Level = typer.Option(Level.MEDIUM, help="How widely it hurts."),
+    urgency: Level = typer.Option(Level.MEDIUM, help="How soon it must be fixed."),
+    priority: Priority = typer.Option(
+        None, help="Override the impact x urgency matrix (needs --priority-reason)."
+    ),
+    priority_reason: str = typer.Option(None, help="Why the priority differs from the matrix."),
+    requester: str = typer.Option(
+        None, help="Raise it for this caller (staff taking a call): email or UUID."
+    ),
     assigned_to: str = typer.Option(None, help="User email or UUID."),
     group: str = typer.Option(None, help="Team name or UUID."),
     ci: list[str] = typer.Option(None, help="Affected CI name or UUID (repeatable)."),
@@ -68,6 +77,7 @@ def create(
         "urgency": urgency,
         "priority": priority,
         "priority_reason": priority_reason,
+        "requester": requester,
         "assigned_to": assigned_to,
         "assignment_group": group,
         "affected_cis": ci or [],
@@ -78,14 +88,14 @@ def create(
 
 @app.command("list")
 def list_(
-    status: list[str] = typer.Option(None, help="Status (repeatable)."),
-    priority: list[str] = typer.Option(None, help="P1-P4 (repeatable)."),
+    status: list[Status] = typer.Option(None, help="Status (repeatable)."),
+    priority: list[Priority] = typer.Option(None, help="Priority (repeatable)."),
     category: list[str] = typer.Option(None, help="Category (repeatable)."),
     assigned_to: str = typer.Option(None, help="Email, UUID, 'me' or 'none'."),
     group: str = typer.Option(None, help="Team name, UUID or 'none'."),
     ci: str = typer.Option(None, help="Affected CI."),
     q: str = typer.Option(None, help="Free text."),
-    sort: str = typer.Option("-created_at"),
+    sort: SortKey = typer.Option(SortKey.CREATED_DESC, help="Order; a leading - is newest or highest first."),
     limit: int = typer.Option(50, min=1, max=200),
     cursor: str = typer.Option(None, help="Continue from a previous page's next_cursor."),
     database: str = DB_OPT,
@@ -108,15 +118,22 @@ def list_(
     if as_json:
         print_json({"items": page.items, "next_cursor": page.next_cursor})
         return
-    table = Table("Number", "Priority", "Status", "Title", "Assignee", "Created")
+    # Fits the terminal down to 80 columns: only the title wraps; a long assignee is cut with "…".
+    table = Table(box=None, pad_edge=False, header_style="bold underline")
+    table.add_column("Number", no_wrap=True)
+    table.add_column("P", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Title", overflow="fold", min_width=10)
+    table.add_column("Assignee", no_wrap=True, overflow="ellipsis", max_width=10)
+    table.add_column("Updated", no_wrap=True)
     for i in page.items:
         table.add_row(
             i.number,
             i.priority,
             i.status,
             i.title,
-            i.assigned_to.email if i.assigned_to else "-",
-            i.created_at.strftime("%Y-%m-%d %H:%M"),
+            i.assigned_to.email.split("@")[0] if i.assigned_to else "-",
+            timestamp(i.updated_at),
         )
     Console().print(table)
     if page.next_cursor:
@@ -124,7 +141,7 @@ def list_(
 
 
 @app.command()
-def show(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+def show(ref: IncidentArg, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Show one incident by number (INC-000123) or UUID."""
     _show(call(database, lambda t: Incidents(t).get(ref)), as_json)
 
@@ -156,7 +173,7 @@ NOTE_COMMANDS = {
 
 def _note_command(action: str, summary: str) -> None:
     def command(
-        ref: str,
+        ref: IncidentArg,
         note: str = NOTE_OPT,
         version: int = VERSION_OPT,
         database: str = DB_OPT,
@@ -174,10 +191,10 @@ for _action, _summary in NOTE_COMMANDS.items():
 
 @app.command()
 def resolve(
-    ref: str,
+    ref: IncidentArg,
     notes: str = typer.Option(..., help="Resolution notes (required)."),
-    code: str = typer.Option("fixed", help="Resolution code."),
-    root_cause: str = typer.Option(None),
+    code: ResolutionCode = typer.Option(ResolutionCode.FIXED, help="How it was resolved."),
+    root_cause: str = typer.Option(None, help="What caused it, if known."),
     version: int = VERSION_OPT,
     database: str = DB_OPT,
     as_json: bool = JSON_OPT,
@@ -190,8 +207,74 @@ def resolve(
 
 
 @app.command()
+def update(
+    ref: IncidentArg,
+    title: str = typer.Option(None, help="New summary."),
+    description: str = typer.Option(None, help="New description."),
+    category: str = typer.Option(None, help="Category name."),
+    impact: Level = typer.Option(None, help="How widely it hurts."),
+    urgency: Level = typer.Option(None, help="How soon it must be fixed."),
+    ci: list[str] = typer.Option(None, help="Affected CI (repeatable; replaces the list)."),
+    no_cis: bool = typer.Option(False, "--no-cis", help="Clear the affected CIs."),
+    tag: list[str] = typer.Option(None, help="Tag (repeatable; replaces the list)."),
+    no_tags: bool = typer.Option(False, "--no-tags", help="Clear the tags."),
+    root_cause: str = typer.Option(None, help="What caused it."),
+    version: int = VERSION_OPT,
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Edit an incident's fields (only those given change), like the API's PATCH."""
+    given: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "category": category,
+        "impact": impact,
+        "urgency": urgency,
+        "root_cause": root_cause,
+    }
+    fields = {name: value for name, value in given.items() if value is not None}
+    if ci or no_cis:
+        fields["affected_cis"] = [] if no_cis else ci
+    if tag or no_tags:
+        fields["tags"] = [] if no_tags else tag
+    if not fields:
+        fail(
+            "nothing to change: give at least one of --title, --description, --category, --impact, "
+            "--urgency, --ci, --no-cis, --tag, --no-tags, --root-cause"
+        )
+    _show(call(database, lambda t: Incidents(t).update(ref, **fields, version=version)), as_json)
+
+
+@app.command()
+def assign(
+    ref: IncidentArg,
+    assignee: str = typer.Argument(None, help="An agent's email or UUID, `me`, or `none` to unassign."),
+    group: str = typer.Option(None, help="Also set the team (name or UUID; `none` clears it)."),
+    version: int = VERSION_OPT,
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Assign an incident to an agent (or to yourself: `me`) and/or a team."""
+    if assignee is None and group is None:
+        fail("say whom to assign: an ASSIGNEE (email, `me` or `none`) and/or --group TEAM")
+
+    def act(t: Transport) -> IncidentRead:
+        fields: dict[str, Any] = {}
+        if assignee is not None:
+            me = assignee.lower() == "me"
+            fields["assigned_to"] = (
+                None if assignee.lower() == "none" else Users(t).me().email if me else assignee
+            )
+        if group is not None:
+            fields["assignment_group"] = None if group.lower() == "none" else group
+        return Incidents(t).update(ref, **fields, version=version)
+
+    _show(call(database, act), as_json)
+
+
+@app.command()
 def reopen(
-    ref: str,
+    ref: IncidentArg,
     reason: str = typer.Option(..., help="Why it is not solved."),
     version: int = VERSION_OPT,
     database: str = DB_OPT,
@@ -203,7 +286,7 @@ def reopen(
 
 @app.command()
 def comment(
-    ref: str,
+    ref: IncidentArg,
     body: str = typer.Argument(..., help="The comment."),
     internal: bool = typer.Option(False, "--internal", help="A work note, hidden from the requester."),
     database: str = DB_OPT,
@@ -218,7 +301,7 @@ def comment(
 
 
 @app.command()
-def timeline(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+def timeline(ref: IncidentArg, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Comments, work notes (staff) and every recorded change, oldest first."""
     entries = call(database, lambda t: Incidents(t).timeline(ref))
     if as_json:
@@ -226,7 +309,7 @@ def timeline(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None
         return
     for e in entries:
         what = e.body or ", ".join(f"{k}: {' → '.join(map(str, v))}" for k, v in e.changes.items())
-        typer.echo(f"{e.at:%Y-%m-%d %H:%M}  {e.actor:20} {e.action:22} {what}")
+        typer.echo(f"{timestamp(e.at)}  {e.actor:20} {e.action:22} {what}")
 
 
 category_app = typer.Typer(help="The incident category list.", no_args_is_help=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from vigil.cli_support import DB_OPT, JSON_OPT, call, print_json
+from vigil.cli_support import DB_OPT, JSON_OPT, IncidentArg, call, print_json
 from vigil.incidents.library import Incidents
 
 
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
 
 
 def watch(
-    ref: str,
+    ref: IncidentArg,
     user: str = typer.Option(None, help="Someone else (staff): email or UUID."),
     database: str = DB_OPT,
 ) -> None:
@@ -41,7 +41,7 @@ def watch(
 
 
 def unwatch(
-    ref: str,
+    ref: IncidentArg,
     user: str = typer.Option(None, help="Someone else (staff): email or UUID."),
     database: str = DB_OPT,
 ) -> None:
@@ -50,7 +50,7 @@ def unwatch(
     typer.echo(f"{user or 'you'} no longer watch{'es' if user else ''} {ref}")
 
 
-def watchers(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+def watchers(ref: IncidentArg, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Who watches an incident."""
     rows = call(database, lambda t: Incidents(t).watchers(ref))
     if as_json:
@@ -61,7 +61,7 @@ def watchers(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None
 
 
 def link(
-    ref: str,
+    ref: IncidentArg,
     kind: str = typer.Argument(..., help="caused_by, related_to, ..."),
     target: str = typer.Argument(..., help="The other incident's number or UUID."),
     database: str = DB_OPT,
@@ -71,13 +71,13 @@ def link(
     typer.echo(f"{ref} {made.kind} {made.other.number}  (link {made.id})")
 
 
-def unlink(ref: str, link_id: uuid.UUID, database: str = DB_OPT) -> None:
+def unlink(ref: IncidentArg, link_id: uuid.UUID, database: str = DB_OPT) -> None:
     """Remove a link (staff)."""
     call(database, lambda t: Incidents(t).unlink(ref, link_id))
     typer.echo(f"link {link_id} removed")
 
 
-def links(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+def links(ref: IncidentArg, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """An incident's links whose other end you may see."""
     rows = call(database, lambda t: Incidents(t).links(ref))
     if as_json:
@@ -88,7 +88,7 @@ def links(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
 
 
 def attach(
-    ref: str,
+    ref: IncidentArg,
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     comment: uuid.UUID = typer.Option(None, help="Attach to this comment of the incident."),
     database: str = DB_OPT,
@@ -102,7 +102,7 @@ def attach(
     typer.echo(f"attached {made.filename} ({made.size} bytes, sha256 {made.sha256[:12]}…) as {made.id}")
 
 
-def attachments(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+def attachments(ref: IncidentArg, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """An incident's attachments."""
     rows = call(database, lambda t: Incidents(t).attachments(ref))
     if as_json:
@@ -113,7 +113,7 @@ def attachments(ref: str, database: str = DB_OPT, as_json: bool = JSON_OPT) -> N
 
 
 def download(
-    ref: str,
+    ref: IncidentArg,
     attachment_id: uuid.UUID,
     output: Path = typer.Option(None, "-o", "--output", help="Where to write it (default: its own name)."),
     database: str = DB_OPT,
@@ -128,7 +128,7 @@ def download(
     typer.echo(f"wrote {output} ({len(content)} bytes)")
 
 
-def detach(ref: str, attachment_id: uuid.UUID, database: str = DB_OPT) -> None:
+def detach(ref: IncidentArg, attachment_id: uuid.UUID, database: str = DB_OPT) -> None:
     """Delete an attachment (yours, or as staff anyone's)."""
     call(database, lambda t: Incidents(t).delete_attachment(ref, attachment_id))
     typer.echo(f"attachment {attachment_id} deleted")

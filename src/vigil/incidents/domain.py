@@ -12,7 +12,7 @@ DOMAIN = Domain(
         "vigil.incidents.api:categories_router",
     ),
     ui=("vigil.incidents.ui_queue:router", "vigil.incidents.ui_related:router", "vigil.incidents.ui:router"),
-    cli=(("incident", "vigil.incidents.cli:app"),),
+    cli=(("incident", "vigil.incidents.cli:app", "Incidents: create, list, show and work them."),),
     jobs=("vigil.incidents.jobs",),
     hooks=("vigil.incidents.links",),
     settings="vigil.incidents.settings:get_incident_settings",

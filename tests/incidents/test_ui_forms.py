@@ -189,3 +189,41 @@ def test_staff_comment_form_requires_a_body_even_from_a_requester(
         login_as(web, session, rita.id)
         r = act(web, number, "comment", body="  ")
         assert r.status_code == 422 and field_errors(r.text) == {"comment-body": "Enter the comment."}
+
+
+def _multipart(*parts: tuple[str, bytes, str | None]) -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body from (name, bytes, filename or None) parts, built by hand so that a
+    text part can carry bytes that are not UTF-8 (an HTTP library would encode a str for us)."""
+    chunks = []
+    for name, data, filename in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        head = f"--XyZ\r\nContent-Disposition: {disposition}\r\n"
+        head += "Content-Type: application/octet-stream\r\n\r\n" if filename else "\r\n"
+        chunks.append(head.encode() + data + b"\r\n")
+    return b"".join(chunks) + b"--XyZ--\r\n", {"Content-Type": "multipart/form-data; boundary=XyZ"}
+
+
+def test_multipart_text_fields_must_be_utf8_but_files_are_bytes(
+    api_client: WebClient, web_client: WebClient, db: Database
+) -> None:
+    number = seed(db)
+    binary = b"\xff\xfe\x00\x01 any bytes at all"
+    body, headers = _multipart(("comment_id", b"Caf\xe9", None), ("file", binary, "dump.bin"))
+    r = api_client.post(f"/api/v1/incidents/{number}/attachments", content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [
+        {"field": "comment_id", "message": "comment_id: not valid UTF-8 text; send text encoded as UTF-8"}
+    ]
+    body, headers = _multipart(("comment_id", b"a\x00b", None), ("file", binary, "dump.bin"))
+    r = api_client.post(f"/api/v1/incidents/{number}/attachments", content=body, headers=headers)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "comment_id"
+    assert api_client.get(f"/api/v1/incidents/{number}/attachments").json()["items"] == []
+    body, headers = _multipart(("file", binary, "dump.bin"))  # a file's bytes are never judged as text
+    r = api_client.post(f"/api/v1/incidents/{number}/attachments", content=body, headers=headers)
+    assert r.status_code == 201 and api_client.get(r.headers["location"]).json()["size"] == len(binary)
+    # A page's multipart form: its CSRF token is a text field like any other.
+    body, headers = _multipart(
+        ("csrf_token", web_client.csrf.encode() + b"\xe9", None), ("file", b"x", "a.txt")
+    )
+    r = web_client.post(f"/incidents/{number}/attachments", content=body, headers=headers)
+    assert r.status_code == 422 and "contains text that is not valid UTF-8" in text(r.text)

@@ -15,6 +15,7 @@ from vigil.auth.roles import Role
 from vigil.auth.schemas import TeamCreate, TeamUpdate, UserCreate, UserUpdate
 from vigil.core import validation
 from vigil.core.errors import VigilError
+from vigil.web import forms
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
@@ -28,32 +29,66 @@ NOTICES = {
 }
 
 
+#: What the people page's forms call the fields the schemas and services name otherwise.
+FIELDS = {"user": "manager"}
+
+
 def _page(
-    request: Request, db: Db, actor: WebActor, *, error: str | None = None, status: int = 200
+    request: Request,
+    db: Db,
+    actor: WebActor,
+    *,
+    failed: str | None = None,
+    errors: dict[str, str] | None = None,
+    posted: dict[str, Any] | None = None,
+    status: int = 200,
 ) -> Response:
+    """The page; after a refused change, `failed` names the form (`user-new`, `user-<id>`, `team-new`,
+    `team-<id>`) whose fields show `errors`, refilled with what was `posted`."""
     with db.unit_of_work() as session:
         policy.require(actor, "user.update")  # the page is for administrators
         ctx: dict[str, Any] = {
             "users": service.list_users(session=session, actor=actor, include_inactive=True, with_teams=True),
             "teams": service.list_teams(session=session, actor=actor),
             "roles": list(Role),
-            "error": error,
+            "failed": failed,
+            "errors": errors or {},
+            "ids": _field_ids(failed),
+            "posted": posted or {},
             "notice": NOTICES.get(request.query_params.get("notice", "")),
         }
         return render(request, "auth/people.html", ctx, status_code=status)
 
 
-def _apply(request: Request, db: Db, actor: WebActor, notice: str, work: Any) -> Response:
-    """Run one change; success redirects (post/redirect/get), a refusal re-renders the page with it."""
+def _field_ids(form_id: str | None) -> dict[str, str]:
+    """The input id of each field of the form `form_id`, for the error summary's links."""
+    if form_id == "user-new":
+        return {"email": "new-user-email", "display_name": "new-user-name", "role": "new-user-role"}
+    if form_id == "team-new":
+        return {"name": "new-team-name", "manager": "new-team-manager"}
+    if form_id and form_id.startswith("user-"):
+        return {"role": f"role-{form_id[5:]}"}
+    if form_id and form_id.startswith("team-"):
+        return {"name": f"{form_id}-name", "manager": f"{form_id}-manager"}
+    return {}
+
+
+def _apply(
+    request: Request, db: Db, actor: WebActor, notice: str, work: Any, *, form_id: str, posted: dict[str, Any]
+) -> Response:
+    """Run one change; success redirects (post/redirect/get), a refusal re-renders the page with every
+    error on its field of the form that was sent."""
     try:
         with db.unit_of_work() as session:
             work(session)
     except ValidationError as exc:
-        return _page(request, db, actor, error=validation.summary(exc), status=422)
+        errors = validation.form_errors(exc, fields=FIELDS)
+        return _page(request, db, actor, failed=form_id, errors=errors, posted=posted, status=422)
     except VigilError as exc:
         if exc.status in (403, 404):
             raise
-        return _page(request, db, actor, error=exc.detail, status=exc.status)
+        errors = validation.form_errors(exc, fields=FIELDS)
+        return _page(request, db, actor, failed=form_id, errors=errors, posted=posted, status=exc.status)
     return RedirectResponse(f"/admin/people?notice={notice}", status_code=303)
 
 
@@ -64,59 +99,52 @@ def people(request: Request, db: Db, actor: WebActor) -> Response:
 
 @router.post("/users")
 def create_user(request: Request, db: Db, actor: WebActor, form: FormBody) -> Response:
+    posted = forms.values(form)
+
     def work(session: Any) -> None:
-        email = str(form.get("email", "")).strip()
+        email = str(posted.get("email", ""))
         data = UserCreate.model_validate(
-            {
-                "email": email,
-                "display_name": form.get("display_name") or email.split("@")[0],
-                "role": form.get("role"),
-            }
+            {**posted, "email": email, "display_name": posted.get("display_name") or email.split("@")[0]}
         )
         service.create_user(session=session, actor=actor, data=data)
 
-    return _apply(request, db, actor, "user_created", work)
+    return _apply(request, db, actor, "user_created", work, form_id="user-new", posted=posted)
 
 
 @router.post("/users/{user_id}")
 def update_user(request: Request, user_id: uuid.UUID, db: Db, actor: WebActor, form: FormBody) -> Response:
-    def work(session: Any) -> None:
-        raw: dict[str, Any] = {}
-        if form.get("role"):
-            raw["role"] = form.get("role")
-        if form.get("active") in ("true", "false"):
-            raw["active"] = form.get("active") == "true"
-        data = UserUpdate.model_validate(raw)
-        service.update_user(session=session, actor=actor, ref=str(user_id), data=data)
+    posted = forms.values(form)
+    if "active" in posted:  # the Disable/Enable button; anything but yes or no is refused, not guessed
+        posted["active"] = forms.yes_no(posted["active"])
 
-    return _apply(request, db, actor, "user_updated", work)
+    def work(session: Any) -> None:
+        service.update_user(
+            session=session, actor=actor, ref=str(user_id), data=UserUpdate.model_validate(posted)
+        )
+
+    return _apply(request, db, actor, "user_updated", work, form_id=f"user-{user_id}", posted=posted)
 
 
 @router.post("/teams")
 def create_team(request: Request, db: Db, actor: WebActor, form: FormBody) -> Response:
-    def work(session: Any) -> None:
-        data = TeamCreate.model_validate(
-            {
-                "name": form.get("name", ""),
-                "manager": form.get("manager") or None,
-                "members": form.getlist("members"),
-            }
-        )
-        service.create_team(session=session, actor=actor, data=data)
+    posted = forms.values(form, multi=("members",))
 
-    return _apply(request, db, actor, "team_created", work)
+    def work(session: Any) -> None:
+        service.create_team(session=session, actor=actor, data=TeamCreate.model_validate(posted))
+
+    return _apply(request, db, actor, "team_created", work, form_id="team-new", posted=posted)
 
 
 @router.post("/teams/{team_id}")
 def update_team(request: Request, team_id: uuid.UUID, db: Db, actor: WebActor, form: FormBody) -> Response:
-    def work(session: Any) -> None:
-        data = TeamUpdate.model_validate(
-            {
-                "name": form.get("name") or None,
-                "manager": form.get("manager") or None,
-                "members": form.getlist("members"),
-            }
-        )
-        service.update_team(session=session, actor=actor, ref=str(team_id), data=data)
+    posted = forms.values(form, multi=("members",))
+    # The form always sends the whole membership: no box ticked means no members, and no manager chosen
+    # means none (a blank field is left out of `posted`, which for a PATCH would mean "unchanged").
+    data_in = {"name": None, **posted, "manager": posted.get("manager"), "members": posted.get("members", [])}
 
-    return _apply(request, db, actor, "team_updated", work)
+    def work(session: Any) -> None:
+        service.update_team(
+            session=session, actor=actor, ref=str(team_id), data=TeamUpdate.model_validate(data_in)
+        )
+
+    return _apply(request, db, actor, "team_updated", work, form_id=f"team-{team_id}", posted=posted)

@@ -16,7 +16,9 @@ from vigil.auth import service
 from vigil.auth.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebActor
 from vigil.auth.schemas import Scope, TokenCreate, TokenRead
 from vigil.auth.settings import AuthSettings
+from vigil.core import validation
 from vigil.core.errors import VigilError
+from vigil.web import forms
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
@@ -159,8 +161,15 @@ def account(request: Request, db: Db, actor: WebActor) -> Response:
 @router.post("/account/password")
 def change_password(request: Request, db: Db, actor: WebActor, form: FormBody) -> Response:
     new, again = str(form.get("new_password", "")), str(form.get("confirm_password", ""))
+    revoke = forms.yes_no(form.get("revoke_tokens"))
     if new != again:
-        return _account(request, db, actor, status_code=422, password_error="the two new passwords differ")
+        errors = {"confirm_password": "The two new passwords differ: type the same one twice."}
+        return _account(request, db, actor, status_code=422, password_errors=errors)
+    if not isinstance(revoke, bool):
+        errors = {
+            "revoke_tokens": f"“Also revoke my API tokens” must be ticked or not; “{revoke}” is neither."
+        }
+        return _account(request, db, actor, status_code=422, password_errors=errors)
     try:
         with db.unit_of_work() as session:
             service.set_password(
@@ -169,10 +178,11 @@ def change_password(request: Request, db: Db, actor: WebActor, form: FormBody) -
                 ref=str(actor.user_id),
                 new_password=new,
                 current_password=str(form.get("current_password", "")),
-                revoke_tokens=form.get("revoke_tokens") == "1",
+                revoke_tokens=revoke,
             )
     except VigilError as exc:
-        return _account(request, db, actor, status_code=exc.status, password_error=exc.detail)
+        errors = validation.form_errors(exc, fields={"password": "new_password"})
+        return _account(request, db, actor, status_code=exc.status, password_errors=errors)
     response = RedirectResponse("/login?changed=1", status_code=303)  # every session ended, this one too
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -180,23 +190,24 @@ def change_password(request: Request, db: Db, actor: WebActor, form: FormBody) -
 
 @router.post("/account/tokens")
 def create_token(request: Request, db: Db, actor: WebActor, form: FormBody) -> Response:
+    posted = forms.values(form)
+    days = posted.get("expires_in_days", "90")
+    posted["expires_in_days"] = int(days) if str(days).isdigit() else days  # else refused as not a number
     try:
-        data = TokenCreate.model_validate(
-            {
-                "name": form.get("name", ""),
-                "scope": form.get("scope", "read"),
-                "expires_in_days": int(str(form.get("expires_in_days") or 90)),
-            }
-        )
+        data = TokenCreate.model_validate(posted)
         with db.unit_of_work() as session:
             token, raw = service.tokens.create(session=session, actor=actor, data=data)
             name = token.name
-    except (ValidationError, ValueError) as exc:
+    except (ValidationError, VigilError) as exc:
+        status = 422 if isinstance(exc, ValidationError) else exc.status
         return _account(
-            request, db, actor, status_code=422, token_error=f"invalid token request: {exc}"[:300]
+            request,
+            db,
+            actor,
+            status_code=status,
+            token_errors=validation.form_errors(exc),
+            token_form=posted,
         )
-    except VigilError as exc:
-        return _account(request, db, actor, status_code=exc.status, token_error=exc.detail)
     return _account(request, db, actor, status_code=201, new_token=SecretStr(raw), new_token_name=name)
 
 

@@ -10,10 +10,12 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable, Iterator
-from typing import Any, get_origin
+from typing import TYPE_CHECKING, Any, cast, get_origin
 from urllib.parse import unquote_to_bytes
 
 from fastapi import params
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,6 +24,9 @@ from vigil.core import validation
 from vigil.core.config import get_settings
 from vigil.core.errors import Invalid, PayloadTooLarge, UnsupportedMediaType
 from vigil.web import problems
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 log = logging.getLogger("vigil.web")
 
@@ -69,6 +74,79 @@ def client_address(peer: str, forwarded_for: str | None, networks: list[Network]
     return hops[0] if hops else peer
 
 
+#: Where TextFieldWatch leaves the first bad text field of a multipart body: (name, not UTF-8?).
+BAD_TEXT_FIELD = "vigil.bad_text_field"
+#: Text fields longer than this are not looked at here (Starlette refuses parts over 1 MiB anyway).
+TEXT_FIELD_LIMIT = 1024 * 1024
+
+
+class TextFieldWatch:
+    """Reads a multipart body as it streams past on its way to the app, keeping nothing of the files:
+    the text fields (parts without a filename) must be UTF-8 without control characters, as in an
+    urlencoded form, because Starlette would decode bad bytes as Latin-1. It only looks: the first
+    bad field goes into the request's state, for `reject_control_characters` to refuse by name."""
+
+    def __init__(self, scope: Scope, content_type: str, receive: Receive) -> None:
+        self.scope, self._receive = scope, receive
+        self.parts: list[list[Any]] = []  # [Content-Disposition, data or None for a file] per part
+        self._header, self._value = bytearray(), bytearray()
+        _, options = parse_options_header(content_type)
+        boundary = options.get(b"boundary")
+        callbacks: dict[str, Any] = {
+            "on_part_begin": lambda: self.parts.append([b"", bytearray()]),
+            "on_header_field": lambda data, start, end: self._header.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._value.extend(data[start:end]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._data,
+        }
+        self.parser = MultipartParser(boundary, cast("MultipartCallbacks", callbacks)) if boundary else None
+
+    def _header_end(self) -> None:
+        if bytes(self._header).lower() == b"content-disposition":
+            self.parts[-1][0] = bytes(self._value)
+        self._header.clear()
+        self._value.clear()
+
+    def _headers_finished(self) -> None:
+        _, params_ = parse_options_header(self.parts[-1][0])
+        if b"filename" in params_:
+            self.parts[-1][1] = None  # a file: its bytes are not kept
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        kept = self.parts[-1][1]
+        if kept is not None and len(kept) <= TEXT_FIELD_LIMIT:
+            kept.extend(data[start:end])
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if self.parser is None or message["type"] != "http.request":
+            return message
+        try:
+            self.parser.write(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.parser.finalize()
+                self._judge()
+        except MultipartParseError:
+            self.parser = None  # malformed: Starlette's own parser answers it
+        return message
+
+    def _judge(self) -> None:
+        for disposition, data in self.parts:
+            if data is None:
+                continue
+            _, params_ = parse_options_header(disposition)
+            name = params_.get(b"name", b"form").decode("utf-8", "replace")
+            try:
+                text = bytes(data).decode("utf-8")
+            except UnicodeDecodeError:
+                self.scope.setdefault("state", {})[BAD_TEXT_FIELD] = (name, True)
+                return
+            if _BAD_IN_TEXT.search(name) or _BAD_IN_TEXT.search(text):
+                self.scope.setdefault("state", {})[BAD_TEXT_FIELD] = (name, False)
+                return
+
+
 class Edge:
     """Pure ASGI middleware; it runs around every route, error handler and static file."""
 
@@ -85,6 +163,8 @@ class Edge:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         self._apply_proxy(scope, headers)
+        if headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data":
+            receive = TextFieldWatch(scope, headers["content-type"], receive).receive
         path = scope["path"]
         started = False
 
@@ -173,6 +253,11 @@ async def reject_control_characters(request: Request) -> None:
     json_body = content_type == "application/json" or content_type.endswith("+json")
     if content_type == "multipart/form-data":
         _check_upload_size(request)
+        await request.form()  # read through TextFieldWatch (or already read by FastAPI for a File route)
+        bad = request.scope.get("state", {}).get(BAD_TEXT_FIELD)
+        if bad is not None:
+            field, not_utf8 = bad
+            raise _not_utf8(request, field) if not_utf8 else _refuse(field)
     if not json_body and _reads_json(request) and await request.body():
         raise UnsupportedMediaType(
             "this operation reads a JSON body: send it with 'Content-Type: application/json'"

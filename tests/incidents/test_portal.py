@@ -177,7 +177,8 @@ def test_someone_elses_request_is_not_found(desk: Desk) -> None:
     otto = actor(desk.session, desk.otto)
     with desk.db.unit_of_work() as s:
         theirs = make_incident(s, otto, title="Otto's badge").number
-    assert desk.web.get(f"/portal/{theirs}").status_code == 404
+    missing = desk.web.get(f"/portal/{theirs}")
+    assert missing.status_code == 404 and "Back to my requests" in missing.text and leaks(missing.text) == []
     r = desk.web.post(f"/portal/{theirs}/reply", data={"body": "Me too"}, follow_redirects=False)
     assert r.status_code == 404 and "Otto" not in r.text
     assert desk.web.get(f"/portal/{theirs}/files/1/x.png").status_code == 404

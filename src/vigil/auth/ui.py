@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import SecretStr, ValidationError
 
-from vigil.auth import policy, service
+from vigil.auth import service
 from vigil.auth.deps import LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebActor
 from vigil.auth.schemas import Scope, TokenCreate, TokenRead
 from vigil.auth.settings import AuthSettings
@@ -146,7 +146,6 @@ def _account(request: Request, db: Db, actor: WebActor, *, status_code: int = 20
                 TokenRead.model_validate(t) for t in service.tokens.list_for(session=session, actor=actor)
             ],
             "scopes": list(Scope),
-            "portal_nav": not policy.is_staff(actor),  # requesters keep their portal's top bar here
             **extra,
         }
         return render(request, "auth/account.html", ctx, status_code=status_code)

@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from vigil import domains
+from vigil.auth import policy as auth_policy
+from vigil.auth.deps import WebActor
 from vigil.auth.settings import AuthSettings, get_auth_settings
 from vigil.core import auditseal, registry
 from vigil.core.config import Settings, get_settings
@@ -102,8 +104,9 @@ def create_app(
         )
 
     @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/incidents", status_code=303)
+    def home(actor: WebActor) -> RedirectResponse:
+        # Staff start at the queue; requesters at their self-service portal (docs/portal.md).
+        return RedirectResponse("/incidents" if auth_policy.is_staff(actor) else "/portal", status_code=303)
 
     return app
 

@@ -109,6 +109,8 @@ def test_a_tampered_csrf_token_is_refused(
 
 
 def test_requester_portal(page: Page, live_server: LiveServer, shoot: Callable[[str], Path]) -> None:
+    """A requester logging in lands on their portal (docs/portal.md): their requests only, the public
+    conversation only."""
     mine = _incident(live_server, "requester", "Laptop will not boot")
     theirs = _incident(live_server, "other_requester", "Badge does not open door B")
     _comment(live_server, "agent", mine, "We will swap the disk this afternoon.")
@@ -116,24 +118,26 @@ def test_requester_portal(page: Page, live_server: LiveServer, shoot: Callable[[
 
     page.goto("/incidents")
     log_in_as(page, live_server, "requester")
-    rows = page.locator("table.queue tbody tr")
+    expect(page).to_have_url(re.compile(r"/portal$"))
+    rows = page.locator(".request-item")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(mine)
-    expect(page.locator("table.queue")).not_to_contain_text(theirs)
-    expect(page.locator("table.queue")).not_to_contain_text("Badge does not open door B")
+    expect(page.locator("main")).not_to_contain_text(theirs)
+    expect(page.locator("main")).not_to_contain_text("Badge does not open door B")
     shoot("1-requester-queue")
 
-    rows.first.get_by_role("link", name=mine).click()
-    expect(page).to_have_url(re.compile(rf"/incidents/{mine}$"))
-    timeline = page.locator("ol.timeline")
-    expect(timeline.locator("li.tl-comment")).to_contain_text("We will swap the disk this afternoon.")
-    expect(timeline.locator("li.tl-work_note")).to_have_count(0)
+    rows.first.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/portal/{mine}$"))
+    conversation = page.locator("ol.conversation")
+    expect(conversation).to_contain_text("We will swap the disk this afternoon.")
+    expect(conversation.locator("li")).to_have_count(1)
     expect(page.locator("main")).not_to_contain_text("SMART errors")
     shoot("2-requester-incident")
 
-    page.goto(f"/incidents/{theirs}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("404 · Not found")
-    expect(page.locator("main")).not_to_contain_text("Badge does not open door B")
+    for path in (f"/portal/{theirs}", f"/incidents/{theirs}"):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_have_text("404 · Not found")
+        expect(page.locator("main")).not_to_contain_text("Badge does not open door B")
 
 
 def _post_form(page: Page, action: str, fields: dict[str, str]) -> None:
@@ -169,29 +173,44 @@ def test_requester_cannot_use_staff_actions(page: Page, live_server: LiveServer)
     for action, (fields, right) in refusals.items():
         _post_form(page, f"/incidents/{mine}/{action}", fields)
         expect(page.get_by_role("alert")).to_contain_text(f"Your role may not perform {right}.")
-    page.goto(f"/incidents/{mine}")
-    assert _status(page) == "open"
-    expect(page.locator("ol.timeline > li")).to_have_count(1)
-    expect(page.locator("dt:text-is('Assignee') + dd")).to_have_text("Unassigned")
+    page.goto(f"/incidents/{mine}")  # the portal's page of it, unchanged
+    expect(page.locator(".request-status")).to_contain_text("Received")
+    expect(page.locator("main")).to_contain_text("No replies yet.")
+    with live_server.db.unit_of_work() as session:
+        incident = service.get(session=session, actor=auth_service.system_actor(), ref=mine)
+        assert incident.assigned_to_id is None
 
 
-@pytest.mark.parametrize(("who", "shown"), [("requester", 0), ("agent", 1)])
-def test_staff_only_controls_follow_the_role(
-    page: Page, live_server: LiveServer, who: str, shown: int
-) -> None:
-    """Requesters get no forms the service would refuse them; staff get them all."""
+def test_staff_only_controls_follow_the_role(page: Page, live_server: LiveServer) -> None:
+    """Staff get every control; a requester's portal page offers only what the service gives them."""
     mine = _incident(live_server, "requester", "Keyboard missing keys")
     page.goto(f"/incidents/{mine}")
-    log_in_as(page, live_server, who)
+    log_in_as(page, live_server, "agent")
     page.get_by_text("Cancel this incident…").click()  # cancelling is confirmed in a panel of its own
     expect(page.get_by_role("button", name=f"Yes, cancel {mine}")).to_be_visible()
     for name in ("Acknowledge", "Resolve", "Assign"):
-        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(shown)
-    expect(page.get_by_label(re.compile(r"^\s*Work note"))).to_have_count(shown)
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(1)
+    expect(page.get_by_label(re.compile(r"^\s*Work note"))).to_have_count(1)
     page.goto("/incidents/new")
     expect(page.get_by_label("Title")).to_be_visible()
     for label in ("Priority override", "Reason for the priority override", "Assignee", "Group"):
-        expect(page.get_by_label(re.compile(rf"^\s*{label}"))).to_have_count(shown)
+        expect(page.get_by_label(re.compile(rf"^\s*{label}"))).to_have_count(1)
+
+
+def test_requester_gets_only_their_actions(page: Page, live_server: LiveServer) -> None:
+    mine = _incident(live_server, "requester", "Keyboard missing keys")
+    page.goto(f"/incidents/{mine}")
+    log_in_as(page, live_server, "requester")
+    expect(page).to_have_url(re.compile(rf"/portal/{mine}$"))
+    page.get_by_text("I no longer need help with this").click()
+    expect(page.get_by_role("button", name=f"Withdraw {mine}")).to_be_visible()
+    for name in ("Acknowledge", "Resolve", "Assign", "Assign to me"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    expect(page.get_by_label(re.compile(r"Work note"))).to_have_count(0)
+    page.goto("/incidents/new")
+    expect(page).to_have_url(re.compile(r"/portal/new$"))
+    for label in ("Priority", "Reason for the priority override", "Assignee", "Group", "Impact", "Urgency"):
+        expect(page.get_by_label(re.compile(rf"^\s*{label}"))).to_have_count(0)
 
 
 def test_requester_pages_do_not_list_other_users(page: Page, live_server: LiveServer) -> None:

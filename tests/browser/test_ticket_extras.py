@@ -28,22 +28,26 @@ def _report(page: Page, title: str) -> str:
 def test_attach_a_screenshot_see_its_thumbnail_and_download_it(
     page: Page, live_server: LiveServer, shoot: Callable[[str], Path], tmp_path: Path
 ) -> None:
+    """On the portal (docs/portal.md): files go with the report and with a reply."""
     log_in_as(page, live_server, "requester")
-    number = _report(page, "Laptop shows a blue screen at boot")
     screenshot = tmp_path / "blue-screen.png"
     Image.new("RGB", (1200, 800), (20, 60, 200)).save(screenshot)
     notes = tmp_path / "page.html"
     notes.write_text("<script>document.title='pwned'</script>")
 
-    page.get_by_label("File to attach").set_input_files(screenshot)
-    page.get_by_role("button", name="Attach", exact=True).click()
-    expect(page.get_by_role("status")).to_have_text("File attached.")
+    page.goto("/portal/new")
+    page.get_by_label("In a few words, what is wrong?").fill("Laptop shows a blue screen at boot")
+    page.get_by_label("Screenshots or files").set_input_files(screenshot)
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status")).to_have_text("Thank you — we have your request.")
+    number = page.locator("h1 .number").inner_text()
     thumb = page.locator(".attachments img")
     expect(thumb).to_have_attribute("alt", "blue-screen.png")
     assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 320
 
-    page.get_by_label("File to attach").set_input_files(notes)
-    page.get_by_role("button", name="Attach", exact=True).click()
+    page.get_by_label("Your reply").fill("The page it shows, saved.")
+    page.get_by_label("Add files").set_input_files(notes)
+    page.get_by_role("button", name="Send reply").click()
     expect(page.locator(".attachments li")).to_have_count(2)
     expect(page.locator(".attachments img")).to_have_count(1)  # no thumbnail for a non-image
     shoot("1-attachments")
@@ -54,10 +58,6 @@ def test_attach_a_screenshot_see_its_thumbnail_and_download_it(
     assert saved.suggested_filename == "page.html"
     assert Path(saved.path()).read_text() == notes.read_text()
     expect(page).to_have_title(re.compile(number))  # downloaded, never opened as a page
-
-    page.get_by_role("button", name="Delete page.html").click()
-    expect(page.get_by_role("status")).to_have_text("Attachment deleted.")
-    expect(page.locator(".attachments li")).to_have_count(1)
     image_bytes = page.request.get(thumb.get_attribute("src") or "").body()
     assert Image.open(io.BytesIO(image_bytes)).format == "PNG"
 

@@ -119,16 +119,19 @@ def test_closed_and_cancelled_are_hidden_unless_asked_for(
     assert rows(agent_client, "?q=ignore&closed=1") == [desk["cancelled"]]
 
 
-def test_a_requester_gets_no_staff_views(
+def test_a_requester_gets_the_portal_not_the_queue(
     db: Database, session: Session, admin: Actor, desk: dict[str, Any]
 ) -> None:
+    """Requesters have their own pages (docs/portal.md): the queue sends them to My requests."""
     requester = make_user(session, admin, Role.REQUESTER, name="rita.requester")
-    make_incident(session, actor(session, requester), title="My laptop will not boot")
+    number = make_incident(session, actor(session, requester), title="My laptop will not boot").number
     with WebClient(create_app(db)) as client:
         login_as(client, session, requester.id)
-        page = client.get("/incidents").text
-    assert set(counts(page)) == {"recent", "all"}
-    assert counts(page)["all"] == "1"
+        r = client.get("/incidents?view=all", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/portal")
+        page = client.get("/portal").text
+    assert number in page and "Views" not in page
+    assert all(n not in page for n in desk.values() if isinstance(n, str) and n.startswith("INC-"))
 
 
 def test_chosen_columns_and_sorting_by_header(agent_client: TestClient, desk: dict[str, Any]) -> None:

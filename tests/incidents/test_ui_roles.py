@@ -24,10 +24,10 @@ def test_requester_pages_offer_only_what_a_requester_may_do(
         new = web.get("/incidents/new").text
         assert 'name="title"' in new and 'name="priority"' not in new and 'name="assigned_to"' not in new
         assert agent.display_name not in new, "requesters get no directory of other people"
-        page = web.get(f"/incidents/{number}").text
+        page = web.get(f"/incidents/{number}").text  # the portal's page of it (docs/portal.md)
         assert "Assignment" not in page and 'name="internal"' not in page
         assert "/acknowledge" not in page and "/resolve" not in page
-        assert f"/incidents/{number}/cancel" in page and "Add comment" in page
+        assert f"/portal/{number}/withdraw" in page and "Send reply" in page
         assert agent.display_name not in web.get("/incidents").text
     with TestClient(create_app(db)) as api:
         api.headers["Authorization"] = f"Bearer {api_token(session, requester.id)}"

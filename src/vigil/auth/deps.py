@@ -58,6 +58,8 @@ def get_web_actor(request: Request, db: Db, _settled: Annotated[None, Depends(se
     actor, user_session = found
     request.state.actor = actor
     request.state.csrf_token = user_session.csrf_token
+    # Requesters' pages (the portal, their account, error pages) show the portal's top bar (docs/portal.md).
+    request.state.portal_nav = not auth_policy.is_staff(actor)
     session.info["actor_session"] = user_session  # held for the request (the identity map is weak)
     return actor
 

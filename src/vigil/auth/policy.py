@@ -39,6 +39,11 @@ def can(actor: Actor, action: str) -> bool:
     return permissions.can(actor, ACTIONS, action)
 
 
+def is_staff(actor: Actor) -> bool:
+    """Staff work in the agent pages; everyone else (requesters) gets the self-service portal."""
+    return actor.has_any(STAFF)
+
+
 def require(actor: Actor, action: str) -> None:
     """Forbidden (403, with the reason in words) unless `actor` may take `action`."""
     if not can(actor, action):

@@ -11,7 +11,12 @@ DOMAIN = Domain(
         "vigil.incidents.api_bulk:router",
         "vigil.incidents.api:categories_router",
     ),
-    ui=("vigil.incidents.ui_queue:router", "vigil.incidents.ui_related:router", "vigil.incidents.ui:router"),
+    ui=(
+        "vigil.incidents.ui_queue:router",
+        "vigil.incidents.ui_related:router",
+        "vigil.incidents.ui:router",
+        "vigil.incidents.ui_portal:router",
+    ),
     cli=(("incident", "vigil.incidents.cli:app", "Incidents: create, list, show and work them."),),
     jobs=("vigil.incidents.jobs",),
     hooks=("vigil.incidents.links",),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from vigil.auth import policy as auth_policy
 from vigil.auth import service as auth_service
 from vigil.auth.deps import WebActor
 from vigil.core import links, validation
@@ -109,8 +111,19 @@ def _new_page(
         return render(request, "incidents/new.html", ctx, status)
 
 
+def to_portal(request: Request, actor: Actor, path: str) -> Response | None:
+    """Requesters use the self-service portal (docs/portal.md): an agent page's address takes them to
+    its portal equivalent (a notice carried along); staff get None and stay."""
+    if auth_policy.is_staff(actor):
+        return None
+    notice = request.query_params.get("notice")
+    return RedirectResponse(path + (f"?notice={notice}" if notice in NOTICES else ""), status_code=303)
+
+
 @router.get("/new", response_class=HTMLResponse)
 def new_form(request: Request, db: Db, actor: WebActor) -> Response:
+    if (elsewhere := to_portal(request, actor, "/portal/new")) is not None:
+        return elsewhere
     return _new_page(request, db, actor, {}, {}, 200)
 
 
@@ -132,6 +145,8 @@ def create(request: Request, db: Db, actor: WebActor, posted: FormBody) -> Respo
 
 @router.get("/{ref}", response_class=HTMLResponse)
 def detail(request: Request, ref: str, db: Db, actor: WebActor) -> Response:
+    if (elsewhere := to_portal(request, actor, f"/portal/{quote(ref)}")) is not None:
+        return elsewhere
     return detail_page(request, db, actor, ref, error=None, status_code=200)
 
 

@@ -19,7 +19,7 @@ from vigil.core.errors import Invalid, VigilError
 from vigil.incidents import lifecycle, policy, service
 from vigil.incidents.lifecycle import Status
 from vigil.incidents.schemas import IncidentFilter
-from vigil.incidents.ui import choices
+from vigil.incidents.ui import choices, to_portal
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render, render_error
 
@@ -141,6 +141,8 @@ def view_counts(session: Any, actor: Actor) -> list[dict[str, Any]]:
 
 @router.get("", response_class=HTMLResponse)
 def queue(request: Request, db: Db, actor: WebActor) -> Response:
+    if (elsewhere := to_portal(request, actor, "/portal")) is not None:
+        return elsewhere
     q = parse(request)
     errors: dict[str, str] = {}
     filters = None

@@ -91,6 +91,8 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     base = {
         "actor": getattr(request.state, "actor", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
+        # Set by the web login for requesters: their pages get the portal's top bar.
+        "portal_nav": getattr(request.state, "portal_nav", False),
     }
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 

@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?=
 PORT   ?=
 
-.PHONY: run demo test fuzz lint typecheck migrate install dev bench bench-cli bench-load bench-compare clean
+.PHONY: run demo test fuzz lint typecheck migrate install dev bench bench-cli bench-load bench-compare bench-sla bench-netbox bench-cmdb clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vigil needs Python >= 3.11"'
@@ -41,8 +41,12 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
+# The suite runs in TEST_WORKERS parallel pytest-xdist processes (each with its own PostgreSQL test
+# database); TEST_WORKERS=0 runs it in this process, as a debugger wants.
+TEST_WORKERS ?= 3
+
 test: lint typecheck
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The API fuzzer per role with many more examples than `make test` runs (a nightly job, ~30-60 min).
 fuzz: dev
@@ -67,6 +71,34 @@ bench-load: dev
 
 bench-compare: dev
 	VIGIL_AUDIT_KEY_FILE=$(BENCH_AUDIT_KEY) $(BIN)/python -m bench.compare --url $(BENCH_URL) $(BENCH_ARGS)
+
+# SLA sweep at depth (docs/benchmarks.md, "SLA sweep"): wipes BENCH_SLA_URL, fills 100k then 1M open
+# incidents with their clocks (several minutes) and times one worker sweep pass finding D due thresholds.
+# BENCH_SLA_ARGS=--quick is a smoke run (2,000 incidents, no doc).
+BENCH_SLA_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/vigil_slabench
+BENCH_SLA_ARGS ?=
+
+bench-sla: dev
+	VIGIL_AUDIT_KEY_FILE=$(BENCH_AUDIT_KEY) $(BIN)/python -m bench.sla_sweep --url $(BENCH_SLA_URL) $(BENCH_SLA_ARGS)
+
+# NetBox import at depth (docs/benchmarks.md, "CMDB: NetBox import"): 10,000 devices from the local NetBox
+# stand-in into a fresh SQLite file and a wiped BENCH_NETBOX_URL, then a re-run; BENCH_NETBOX_ARGS="--devices
+# 500 --no-doc" is a smoke run.
+BENCH_NETBOX_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/vigil_nbbench
+BENCH_NETBOX_ARGS ?=
+
+bench-netbox: dev
+	VIGIL_AUDIT_KEY_FILE=$(BENCH_AUDIT_KEY) $(BIN)/python -m bench.cmdb_netbox --pg-url $(BENCH_NETBOX_URL) $(BENCH_NETBOX_ARGS)
+# CMDB impact analysis at depth (docs/benchmarks.md, "CMDB: impact analysis"): deletes BENCH_CMDB_SQLITE and
+# wipes BENCH_CMDB_URL, fills each with 100,000 CIs and 300,000 relationships and times impact to depth 10
+# alternating with the same recursive CTE as plain SQL. BENCH_CMDB_ARGS="--runs 5 --no-doc" is a smoke run.
+BENCH_CMDB_SQLITE ?= sqlite:////tmp/vigil_cmdb_bench.db
+BENCH_CMDB_URL    ?= postgresql+psycopg://postgres@127.0.0.1:5432/vigil_cibench
+BENCH_CMDB_ARGS   ?=
+
+bench-cmdb: dev
+	VIGIL_AUDIT_KEY_FILE=$(BENCH_AUDIT_KEY) $(BIN)/python -m bench.cmdb_impact --sqlite $(BENCH_CMDB_SQLITE) \
+		--pg $(BENCH_CMDB_URL) $(BENCH_CMDB_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

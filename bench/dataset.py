@@ -28,7 +28,10 @@ RARE_EVERY = 100_000
 _PLAIN = tuple(w for w in COMMON_WORDS if w != COMMON_WORD)
 
 EMAIL_DOMAIN = "bench.example.com"
-CI_TYPES = ("service", "server", "database", "application", "network", "storage", "laptop")
+#: Built-in CI classes (migration 0017 seeds them).
+CI_TYPES = (
+    "business_service", "host", "database", "application", "network_device", "storage", "virtual_machine",
+)  # fmt: skip
 TAGS = ("vip", "security", "regression", "customer", "hardware", "monitoring")
 RESOLUTIONS = ("fixed", "workaround", "not_reproducible", "duplicate", "resolved_by_caller")
 LEVELS = ("high", "medium", "low")
@@ -105,8 +108,10 @@ def people(rng: random.Random, start: datetime, requesters: int, agents: int, te
         {
             "id": uuid.uuid4(),
             "name": f"{CI_TYPES[i % len(CI_TYPES)]}-{i:05d}",
-            "ci_type": CI_TYPES[i % len(CI_TYPES)],
-            "status": "operational",
+            "ci_class": CI_TYPES[i % len(CI_TYPES)],
+            "status": "active",
+            "attributes": {},
+            "tags": [],
             "created_at": start,
             "updated_at": start,
         }

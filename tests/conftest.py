@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from tests.dbutil import BACKENDS, PG_URL, reset_postgres_schema
+from tests.dbutil import BACKENDS, PG_URL, drop_worker_database, reset_postgres_schema
 from tests.factories.auth import WebClient, api_token, login_as
 from vigil import domains, migrate
 from vigil.app import create_app
@@ -58,6 +58,8 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     eng = make_engine(url)
     yield eng
     eng.dispose()
+    if request.param != "sqlite":
+        drop_worker_database(url)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from vigil.core.actor import Actor
 from vigil.core.db import Database
 from vigil.incidents import service
 from vigil.incidents.models import Incident
-from vigil.incidents.schemas import IncidentResolve
+from vigil.incidents.schemas import EscalationLevelSet, IncidentResolve
 from vigil.web.problems import REQUEST_VALIDATION
 
 PROBLEM = "application/problem+json"
@@ -49,6 +49,8 @@ class World:
     users: dict[str, User]
     incidents: dict[str, Incident]
     stack: ExitStack
+    #: A relationship of the core-switch CI.
+    relationship: str = ""
 
     def client(self, who: str | None, scope: str | None = None) -> TestClient:
         """A client of its own per caller; an admin's token has the admin scope unless told otherwise."""
@@ -64,12 +66,17 @@ class World:
             user=str(self.users["other_requester"].id),
             category="Database",
             token_id=str(uuid.uuid4()),
+            relationship=self.relationship,
         )
 
 
 @pytest.fixture
 def world(db: Database, session: Session, admin: Actor) -> Iterator[World]:
-    cmdb_service.create(session=session, actor=admin, data=CICreate(name="core-switch"))
+    switch = cmdb_service.create(session=session, actor=admin, data=CICreate(name="core-switch"))
+    router = cmdb_service.create(
+        session=session, actor=admin, data=CICreate(name="core-router", ci_class="host")
+    )
+    relationship = str(cmdb_service.add(session, admin, switch, "depends_on", router).id)
     users = {
         "requester": make_user(session, admin, Role.REQUESTER),
         "other_requester": make_user(session, admin, Role.REQUESTER),
@@ -80,6 +87,12 @@ def world(db: Database, session: Session, admin: Actor) -> Iterator[World]:
     }
     make_team(session, admin, users["agent_in_team"], name="Service Desk")
     make_team(session, admin, users["agent_not_in_team"], name="Network")
+    service.escalation.set_level(
+        session=session,
+        actor=admin,
+        level=1,
+        data=EscalationLevelSet(name="L1 Service Desk", team="Service Desk"),
+    )
     incidents = {
         # Untriaged (no group): the requester's own, and in every agent's untriaged queue.
         "own": make_incident(session, actor(session, users["requester"]), title="Printer on floor 3 jams"),
@@ -93,7 +106,7 @@ def world(db: Database, session: Session, admin: Actor) -> Iterator[World]:
         ),
     }
     with ExitStack() as stack:
-        yield World(create_app(db), session, users, incidents, stack)
+        yield World(create_app(db), session, users, incidents, stack, relationship)
 
 
 def send(client: TestClient, op: Operation, targets: Targets) -> Any:
@@ -287,10 +300,9 @@ def attempt(world: World, role: str, target: str, action: str) -> Any:
     watcher = world.client("admin")
 
     def seen() -> tuple[Any, Any]:
-        return (
-            watcher.get(f"/api/v1/incidents/{number}").json(),
-            watcher.get(f"/api/v1/incidents/{number}/timeline").json()["items"],
-        )
+        record = watcher.get(f"/api/v1/incidents/{number}").json()
+        record.pop("sla")  # its clocks' elapsed and remaining time move with the wall clock
+        return (record, watcher.get(f"/api/v1/incidents/{number}/timeline").json()["items"])
 
     before = seen()
     r = world.client(role).request(method, f"/api/v1/incidents/{number}{suffix}", json=payload)
@@ -368,6 +380,8 @@ def test_a_requester_never_sees_work_notes(world: World) -> None:
 #:   member_or_staff a requester reaches only their own teams: another is 404
 #:   self_or_admin   a non-administrator may act only on their own account: another's is 403
 #:   owner_or_admin  a non-administrator reaches only their own token: another's is 404
+#:   admin_config    administrators change it (a 409 or 422 for the generated body is fine); others 403
+#:   own             only the owner reaches it, administrators included (an inbox is personal): 404
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/health"): "public",
     ("GET", "/api/v1/health/ready"): "public",
@@ -385,21 +399,58 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/tokens"): "anyone",
     ("POST", "/api/v1/tokens"): "anyone",
     ("DELETE", "/api/v1/tokens/{token_id}"): "owner_or_admin",
+    # The CMDB: everyone reads what the CMDB policy shows them (requesters: the live services they pick);
+    # administrators and CMDB managers write (tests/cmdb/test_policy.py covers the CMDB manager).
     ("GET", "/api/v1/cis"): "anyone",
-    ("POST", "/api/v1/cis"): "staff",
+    ("POST", "/api/v1/cis"): "admin_config",
+    ("POST", "/api/v1/cis/import"): "admin_config",
+    ("POST", "/api/v1/cis/import-netbox"): "admin_config",
     ("GET", "/api/v1/cis/{ref}"): "anyone",
+    ("PATCH", "/api/v1/cis/{ref}"): "admin_config",
+    ("GET", "/api/v1/cis/{ref}/relationships"): "anyone",
+    ("POST", "/api/v1/cis/{ref}/relationships"): "admin_config",
+    ("DELETE", "/api/v1/cis/{ref}/relationships/{relationship_id}"): "admin_config",
+    ("GET", "/api/v1/cis/{ref}/impact"): "anyone",
+    ("GET", "/api/v1/cis/{ref}/history"): "staff",
+    ("GET", "/api/v1/cis/{ref}/open-work"): "anyone",
+    ("GET", "/api/v1/ci-classes"): "anyone",
+    ("POST", "/api/v1/ci-classes"): "admin_config",
+    ("GET", "/api/v1/ci-classes/{key}"): "anyone",
+    ("PATCH", "/api/v1/ci-classes/{key}"): "admin_config",
     ("GET", "/api/v1/incidents"): "anyone",
     ("POST", "/api/v1/incidents"): "anyone",
     ("GET", "/api/v1/incident-categories"): "anyone",
     ("POST", "/api/v1/incident-categories"): "admin",
     ("GET", "/api/v1/incident-categories/{name}"): "anyone",
     ("PATCH", "/api/v1/incident-categories/{name}"): "admin",
+    ("GET", "/api/v1/incident-escalation-levels"): "staff",
+    ("PUT", "/api/v1/incident-escalation-levels/{level}"): "admin",
+    ("DELETE", "/api/v1/incident-escalation-levels/{level}"): "admin",
     ("GET", "/api/v1/audit"): "admin",
     ("GET", "/api/v1/audit/export.csv"): "admin",
     ("GET", "/api/v1/audit/verify"): "admin",
     ("GET", "/api/v1/audit/anchor"): "admin",
+    # SLA calendars and policies: staff read them, administrators change them (any token scope but read).
+    ("GET", "/api/v1/sla/calendars"): "staff",
+    ("POST", "/api/v1/sla/calendars"): "admin_config",
+    ("GET", "/api/v1/sla/calendars/{name}"): "staff",
+    ("PATCH", "/api/v1/sla/calendars/{name}"): "admin_config",
+    ("DELETE", "/api/v1/sla/calendars/{name}"): "admin_config",
+    ("GET", "/api/v1/sla/calendars/{name}/week"): "staff",
+    ("GET", "/api/v1/sla/policies"): "staff",
+    ("POST", "/api/v1/sla/policies"): "admin_config",
+    ("GET", "/api/v1/sla/policies/{name}"): "staff",
+    ("PATCH", "/api/v1/sla/policies/{name}"): "admin_config",
+    ("DELETE", "/api/v1/sla/policies/{name}"): "admin_config",
     # Each item is checked like the single action (visibility, role, state) and reported in a 200.
     ("POST", "/api/v1/incidents/bulk"): "anyone",
+    # Each caller's own inbox: the service scopes every read and write to the caller's rows.
+    ("GET", "/api/v1/notifications"): "anyone",
+    ("GET", "/api/v1/notifications/unread-count"): "anyone",
+    ("POST", "/api/v1/notifications/read-all"): "anyone",
+    ("POST", "/api/v1/notifications/{notification_id}/read"): "own",
+    # The SLA compliance report: staff only; counts only the incidents the caller may see.
+    ("GET", "/api/v1/incidents/sla-report"): "staff",
     **{(op.method, op.path): "incident" for op in INCIDENT_OPS},
 }
 ADMIN_ONLY = {key for key, kind in ACCESS.items() if kind == "admin"}
@@ -412,6 +463,8 @@ REFUSED: dict[str, tuple[frozenset[str], int]] = {
     "member_or_staff": (frozenset({"requester"}), 404),
     "self_or_admin": (frozenset(ROLES) - {"admin"}, 403),
     "owner_or_admin": (frozenset(ROLES) - {"admin"}, 404),
+    "admin_config": (frozenset(ROLES) - {"admin"}, 403),
+    "own": (frozenset(ROLES), 404),
 }
 
 
@@ -430,7 +483,11 @@ def test_every_operation_as_every_role(world: World, session: Session, role: str
     )
     token_id = str(auth_service.tokens.list_for(session=session, actor=actor(session, other))[0].id)
     targets = Targets(
-        incident=world.incidents["own"].number, user=str(other.id), category="Database", token_id=token_id
+        incident=world.incidents["own"].number,
+        user=str(other.id),
+        category="Database",
+        token_id=token_id,
+        relationship=world.relationship,
     )
     r = send(world.client(role), op, targets)
     refused, status = REFUSED[kind]

@@ -115,6 +115,7 @@ FLAG_NAMES = {
     "tags": "tag",
     "user": "assigned_to",
     "assigned_to": "assignee",
+    "targets": "target",
 }
 
 
@@ -144,6 +145,10 @@ def fail_on(error: VigilError) -> NoReturn:
     for item in items:
         field, message = item.get("field"), str(item.get("message", ""))
         flag = flag_for(field)
+        # A flag setting a structure names the part at fault: `--target P1.response: ...`.
+        rest = [p for p in str(field).split(".")[1:] if not p.isdigit()] if flag else []
+        if rest:
+            flag = f"{flag} {'.'.join(rest)}"
         parts.append(f"{flag or field}: {message}" if (flag or field) and field != "form" else message)
     fail("; ".join(parts), error=error)
 

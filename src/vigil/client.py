@@ -11,8 +11,9 @@ from vigil.core.facade import LocalTransport, Transport
 
 if TYPE_CHECKING:  # the facets' types, for editors and type checkers; they are loaded from the registry
     from vigil.auth.library import Teams, Users
-    from vigil.cmdb.library import CIs
+    from vigil.cmdb.library import CIClasses, CIs
     from vigil.incidents.library import Incidents
+    from vigil.sla.library import Sla
 
 
 class Vigil:
@@ -23,6 +24,8 @@ class Vigil:
         users: Users
         teams: Teams
         cis: CIs
+        ci_classes: CIClasses
+        sla: Sla
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport

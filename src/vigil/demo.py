@@ -37,20 +37,57 @@ REQUESTERS = [
     ("kemi.adeyemi@example.com", "Kemi Adeyemi"),
     ("liam.walsh@example.com", "Liam Walsh"),
 ]
+#: (name, class, criticality, owner team): the AI platform's services and what they run on.
 CIS = [
-    ("api-gateway", "service"),
-    ("postgres-primary", "database"),
-    ("postgres-replica", "database"),
-    ("redis-cache", "database"),
-    ("qdrant", "database"),
-    ("neo4j", "database"),
-    ("elasticsearch", "database"),
-    ("llm-inference", "service"),
-    ("embedding-service", "service"),
-    ("k8s-prod", "cluster"),
-    ("billing-service", "service"),
-    ("auth-service", "service"),
-    ("ingress-nginx", "service"),
+    ("AI Assistant", "business_service", 2, "AI Services"),
+    ("Billing", "business_service", 1, "Platform"),
+    ("Customer Portal", "business_service", 2, "Platform"),
+    ("api-gateway", "technical_service", 2, "Platform"),
+    ("auth-service", "application", 1, "Platform"),
+    ("billing-service", "application", 2, "Platform"),
+    ("llm-inference", "application", 2, "AI Services"),
+    ("embedding-service", "application", 3, "AI Services"),
+    ("ingress-nginx", "application", 2, "Platform"),
+    ("postgres-primary", "database", 1, "Database"),
+    ("postgres-replica", "database", 2, "Database"),
+    ("redis-cache", "database", 3, "Database"),
+    ("qdrant", "database", 3, "AI Services"),
+    ("neo4j", "database", 3, "Database"),
+    ("elasticsearch", "database", 3, "Database"),
+    ("k8s-prod", "technical_service", 2, "Platform"),
+    ("gpu-node-01", "host", 2, "AI Services"),
+    ("db-host-01", "host", 1, "Database"),
+    ("core-switch-01", "network_device", 1, "Platform"),
+    ("api.example.com TLS", "certificate", 2, "Platform"),
+]
+#: (source, kind, target)
+RELATIONSHIPS = [
+    ("AI Assistant", "depends_on", "llm-inference"),
+    ("AI Assistant", "depends_on", "embedding-service"),
+    ("AI Assistant", "depends_on", "api-gateway"),
+    ("Billing", "depends_on", "billing-service"),
+    ("Customer Portal", "depends_on", "api-gateway"),
+    ("Customer Portal", "depends_on", "auth-service"),
+    ("api-gateway", "depends_on", "ingress-nginx"),
+    ("api-gateway", "depends_on", "auth-service"),
+    ("ingress-nginx", "depends_on", "api.example.com TLS"),
+    ("auth-service", "depends_on", "postgres-primary"),
+    ("auth-service", "depends_on", "redis-cache"),
+    ("billing-service", "depends_on", "postgres-primary"),
+    ("llm-inference", "depends_on", "qdrant"),
+    ("embedding-service", "depends_on", "qdrant"),
+    ("llm-inference", "runs_on", "gpu-node-01"),
+    ("embedding-service", "runs_on", "k8s-prod"),
+    ("auth-service", "runs_on", "k8s-prod"),
+    ("billing-service", "runs_on", "k8s-prod"),
+    ("ingress-nginx", "runs_on", "k8s-prod"),
+    ("postgres-replica", "depends_on", "postgres-primary"),
+    ("postgres-primary", "hosted_on", "db-host-01"),
+    ("neo4j", "hosted_on", "db-host-01"),
+    ("elasticsearch", "runs_on", "k8s-prod"),
+    ("gpu-node-01", "connects_to", "core-switch-01"),
+    ("db-host-01", "connects_to", "core-switch-01"),
+    ("gpu-node-01", "part_of", "k8s-prod"),
 ]
 # (title, category, CI, group, usual impact, usual urgency): the seed's top-10 runbooks and their kin.
 SCENARIOS = [
@@ -111,8 +148,16 @@ def _people_and_things(session: Session, admin: Actor) -> None:
         auth_service.create_team(
             session=session, actor=admin, data=TeamCreate(name=team, members=members, manager=members[0])
         )
-    for name, ci_type in CIS:
-        cmdb_service.create(session=session, actor=admin, data=CICreate(name=name, ci_type=ci_type))
+    cis = {
+        name: cmdb_service.create(
+            session=session,
+            actor=admin,
+            data=CICreate(name=name, ci_class=ci_class, criticality=criticality, owner_team=team),
+        )
+        for name, ci_class, criticality, team in CIS
+    }
+    for source, kind, target in RELATIONSHIPS:
+        cmdb_service.add(session, admin, cis[source], kind, cis[target])
 
 
 def _at(moment: datetime) -> None:

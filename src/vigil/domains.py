@@ -8,8 +8,10 @@ INSTALLED = (
     "vigil.core.domain",
     "vigil.auth.domain",
     "vigil.cmdb.domain",
+    "vigil.sla.domain",
     "vigil.incidents.domain",
     "vigil.auditlog.domain",
+    "vigil.notifications.domain",
 )
 
 

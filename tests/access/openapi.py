@@ -20,6 +20,7 @@ PUBLIC = frozenset({("GET", "/api/v1/health"), ("GET", "/api/v1/health/ready")})
 OVERRIDES: dict[str, Any] = {
     "password": "Correct-Horse-Battery-7",
     "new_password": "Correct-Horse-Battery-7",
+    "team": "Service Desk",  # the world fixtures create it
 }
 
 
@@ -54,6 +55,8 @@ class Targets:
     comment: str = ""  # a comment on `incident`, where a fixture made one
     link: str = ""  # a link of `incident`, where a fixture made one
     attachment: str = ""  # an attachment on `incident`, where a fixture made one
+    relationship: str = ""  # a relationship of `ci`, where a fixture made one
+    ci_class: str = "host"  # a built-in class (migration 0017)
 
 
 def load_schema() -> dict[str, Any]:
@@ -108,7 +111,12 @@ def url(op: Operation, targets: Targets) -> str:
             "comment_id": targets.comment,
             "link_id": targets.link,
             "attachment_id": targets.attachment,
+            "relationship_id": targets.relationship,
+            "key": targets.ci_class,
+            "level": "1",  # the world fixtures configure L1
         }
+        if op.path.startswith("/api/v1/sla/"):  # the built-in calendar and policy (migration 0014)
+            return "24x7" if op.path.startswith("/api/v1/sla/calendars/") else "Action plan"
         if name == "user":  # a watcher of the incident
             return targets.user
         return known.get(name) or str(uuid.uuid4())
@@ -172,5 +180,7 @@ def _string(schema: dict[str, Any]) -> str:
     value = f"access matrix {uuid.uuid4().hex[:6]}"
     value = value.ljust(schema.get("minLength", 0), "x")[: schema.get("maxLength", len(value))]
     pattern = schema.get("pattern")
+    if pattern is not None and not re.search(pattern, value):
+        value = f"matrix_{uuid.uuid4().hex[:6]}"  # a key such as a CI class: lower-case letters, digits, _
     assert pattern is None or re.search(pattern, value), f"{value!r} does not match {pattern!r}"
     return value

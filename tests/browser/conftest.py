@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from pydantic import SecretStr
 
 from tests.dbutil import BACKENDS, fresh_database
@@ -152,6 +153,25 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
         yield p
 
 
+def save_screenshot(page: Page, path: Path, *, full_page: bool = True, attempts: int = 3) -> Path:
+    """Save a screenshot for a person to look at, retrying Chromium's transient capture failure.
+
+    Under load headless Chromium sometimes answers `Page.captureScreenshot` with "Unable to capture
+    screenshot" (no frame ready yet); the picture is an artifact, not the thing under test, so it is tried
+    again after the next frames instead of failing the test. Any other error is raised at once.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(attempts):
+        try:
+            page.screenshot(path=str(path), full_page=full_page)
+            return path
+        except PlaywrightError as error:
+            if "Unable to capture screenshot" not in str(error) or attempt == attempts - 1:
+                raise
+            page.wait_for_timeout(250 * (attempt + 1))
+    return path
+
+
 @pytest.fixture
 def shoot(page: Page, live_server: LiveServer, request: pytest.FixtureRequest) -> Callable[[str], Path]:
     """`shoot(name)` saves a full-page screenshot to test-artifacts/ for a person to look at."""
@@ -159,7 +179,6 @@ def shoot(page: Page, live_server: LiveServer, request: pytest.FixtureRequest) -
 
     def take(name: str) -> Path:
         path = ARTIFACTS / f"{request.node.path.stem.removeprefix('test_')}-{live_server.backend}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        return save_screenshot(page, path)
 
     return take

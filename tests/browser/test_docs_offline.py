@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import ARTIFACTS, LiveServer
+from tests.browser.conftest import ARTIFACTS, LiveServer, save_screenshot
 
 
 def test_api_docs_render_with_the_network_blocked(page: Page, live_server: LiveServer) -> None:
@@ -28,6 +28,6 @@ def test_api_docs_render_with_the_network_blocked(page: Page, live_server: LiveS
     assert page.locator(".opblock").count() > 20
     assert outside == []
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"docs-offline-{live_server.backend}-1440.png"))
+    save_screenshot(page, ARTIFACTS / f"docs-offline-{live_server.backend}-1440.png", full_page=False)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(ARTIFACTS / f"docs-offline-{live_server.backend}-390.png"))
+    save_screenshot(page, ARTIFACTS / f"docs-offline-{live_server.backend}-390.png", full_page=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import LiveServer, browser_page, log_in_as
+from tests.browser.conftest import LiveServer, browser_page, log_in_as, save_screenshot
 from tests.browser.test_workspace import _overflow
 
 pytestmark = pytest.mark.usefixtures("browser")
@@ -23,7 +23,7 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def _shoot(page: Page, server: LiveServer, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"portal-{server.backend}-{name}.png"), full_page=True)
+    save_screenshot(page, SHOTS / f"portal-{server.backend}-{name}.png")
 
 
 def _clean(page: Page) -> None:

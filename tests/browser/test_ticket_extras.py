@@ -43,7 +43,9 @@ def test_attach_a_screenshot_see_its_thumbnail_and_download_it(
     number = page.locator("h1 .number").inner_text()
     thumb = page.locator(".attachments img")
     expect(thumb).to_have_attribute("alt", "blue-screen.png")
-    assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 320
+    # The thumbnail loads after the page does: wait for it (a busy machine may take a while), then measure.
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    assert page.evaluate("(img) => img.naturalWidth", thumb.element_handle()) == 320
 
     page.get_by_label("Your reply").fill("The page it shows, saved.")
     page.get_by_label("Add files").set_input_files(notes)

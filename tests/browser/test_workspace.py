@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ARTIFACTS, LiveServer, browser_page, log_in_as
+from tests.browser.conftest import ARTIFACTS, LiveServer, browser_page, log_in_as, save_screenshot
 from tests.factories.auth import make_team
 from tests.factories.incidents import make_incident
 from vigil.auth import service as auth_service
@@ -97,11 +97,13 @@ def test_views_keyboard_and_in_place_edit(
     expect(selected.get_by_role("link")).to_have_text(numbers[1])
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(f"/incidents/{numbers[1]}$"))
+    page.wait_for_load_state()  # the URL changes before the new page's script binds its keys
 
     # "a" assigns it to me, "c" goes to the comment box, "?" lists the keys.
     page.keyboard.press("a")
     expect(page.get_by_role("status")).to_have_text("Assigned to you.")
     expect(page.locator(".side-col")).to_contain_text("Sam Agent")
+    page.wait_for_load_state()
     page.keyboard.press("c")
     expect(page.locator("textarea[name=body]")).to_be_focused()
     page.keyboard.type("Looking at the uplink optics now.")
@@ -152,9 +154,7 @@ def test_every_page_fits_a_phone_and_the_menu_folds(phone: Page, live_server: Li
         expect(phone.locator("main")).to_be_visible()
         too_wide.append(_overflow(phone))
         name = path.strip("/").replace("/", "-").replace("{number}", "incident") or "home"
-        phone.screenshot(
-            path=str(ARTIFACTS / f"workspace-{live_server.backend}-390-{name}.png"), full_page=True
-        )
+        save_screenshot(phone, ARTIFACTS / f"workspace-{live_server.backend}-390-{name}.png")
     assert [w for w in too_wide if w] == []
 
 
@@ -173,9 +173,7 @@ def test_dark_mode_follows_the_system(browser: Browser, live_server: LiveServer)
             red, green, blue = (int(v) for v in re.findall(r"\d+", background)[:3])
             assert (red + green + blue < 150) is dark, background
             assert (sum(int(v) for v in re.findall(r"\d+", ink)[:3]) > 450) is dark, ink
-            page.screenshot(
-                path=str(ARTIFACTS / f"workspace-{live_server.backend}-{scheme}-queue.png"), full_page=True
-            )
+            save_screenshot(page, ARTIFACTS / f"workspace-{live_server.backend}-{scheme}-queue.png")
             assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith(
                 "/static/favicon.svg"
             )

@@ -31,7 +31,7 @@ def probe_domain() -> Iterator[registry.Domain]:
 
 def test_every_installed_domain_is_registered() -> None:
     names = [d.name for d in domains.register()]
-    assert names[:5] == ["core", "auth", "cmdb", "incidents", "auditlog"]
+    assert names[:7] == ["core", "auth", "cmdb", "sla", "incidents", "auditlog", "notifications"]
 
 
 def test_a_registered_domain_is_served_without_touching_the_app(

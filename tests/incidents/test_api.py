@@ -215,7 +215,7 @@ def test_security_headers_and_request_id(client: TestClient) -> None:
 
 def test_directory_endpoints(client: TestClient) -> None:
     assert "admin@vigil.example" in [u["email"] for u in client.get("/api/v1/users").json()["items"]]
-    r = client.post("/api/v1/cis", json={"name": "api-gateway", "ci_type": "service"})
+    r = client.post("/api/v1/cis", json={"name": "api-gateway", "ci_class": "business_service"})
     assert r.status_code == 201
     assert client.post("/api/v1/cis", json={"name": "api-gateway"}).status_code == 409
     assert [c["name"] for c in client.get("/api/v1/cis", params={"q": "gate"}).json()["items"]] == [

@@ -79,7 +79,14 @@ def agent_client(db: Database, session: Session, desk: dict[str, Any]) -> Any:
 
 def test_views_show_live_counts_for_the_agent(agent_client: TestClient, desk: dict[str, Any]) -> None:
     page = agent_client.get("/incidents").text
-    assert counts(page) == {"mine": "1", "unassigned": "1", "teams": "2", "recent": "2", "all": "2"}
+    assert counts(page) == {
+        "mine": "1",
+        "unassigned": "1",
+        "teams": "2",
+        "sla": "0",
+        "recent": "2",
+        "all": "2",
+    }
     assert rows(agent_client, "?view=mine") == [desk["mine"]]
     assert rows(agent_client, "?view=unassigned") == [desk["unassigned"]]
     assert set(rows(agent_client, "?view=teams")) == {desk["mine"], desk["unassigned"]}

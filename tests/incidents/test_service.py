@@ -65,7 +65,7 @@ def test_create_links_cis_group_assignee_tags(session: Session, admin: Actor) ->
     agent = make_user(session, admin)
     team = make_team(session, admin, agent, name="Database")
     ci = cmdb_service.create(
-        session=session, actor=admin, data=CICreate(name="postgres-primary", ci_type="database")
+        session=session, actor=admin, data=CICreate(name="postgres-primary", ci_class="database")
     )
     inc = make_incident(
         session,

@@ -76,8 +76,8 @@ def test_teams(v: Vigil) -> None:
 
 def test_cis(v: Vigil) -> None:
     word = unique("ci")
-    made = [v.cis.create(name=f"{word}-{n}", ci_type="database") for n in range(3)]
-    assert all(isinstance(c, CIRead) and c.status == "operational" and c.version == 1 for c in made)
+    made = [v.cis.create(name=f"{word}-{n}", ci_class="database") for n in range(3)]
+    assert all(isinstance(c, CIRead) and c.status == "active" and c.version == 1 for c in made)
     assert v.cis.get(made[0].name) == made[0] == v.cis.get(made[0].id)
     page = v.cis.list(q=word, limit=2)
     assert isinstance(page, CIPage) and [c.name for c in page.items] == [f"{word}-0", f"{word}-1"]
@@ -85,7 +85,7 @@ def test_cis(v: Vigil) -> None:
     by_change = v.cis.iterate(q=word, sort="updated_at", updated_after=made[1].updated_at)
     assert [c.name for c in by_change] == [c.name for c in made[1:]]
     with pytest.raises(vigil.Duplicate):
-        v.cis.create(name=made[0].name)
+        v.cis.create(name=made[0].name, ci_class="database")
     with pytest.raises(vigil.NotFound):
         v.cis.get(unique("ci"))
     inc = v.incidents.create(title=unique(), affected_cis=[made[1].name])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import vigil
+from tests.factories.incidents import as_stored
 from tests.library.conftest import Connector, unique
 from vigil.client import Vigil
 from vigil.incidents.schemas import CategoryRead, CommentRead, IncidentPage, IncidentRead, TimelineEntry
@@ -17,8 +18,8 @@ def test_an_incident_through_its_lifecycle(v: Vigil) -> None:
     )
     assert isinstance(inc, IncidentRead)
     assert inc.priority == "P1" and inc.status == "open" and inc.tags == ["gpu"] and inc.version == 1
-    assert v.incidents.get(inc.number) == inc
-    assert v.incidents.get(inc.id) == inc  # by UUID too
+    assert as_stored(v.incidents.get(inc.number).model_dump()) == as_stored(inc.model_dump())
+    assert as_stored(v.incidents.get(inc.id).model_dump()) == as_stored(inc.model_dump())  # by UUID too
     acked = v.incidents.acknowledge(inc.number, note="paging on-call")
     assert acked.status == "in_progress" and acked.acknowledged_at is not None
     assert v.incidents.hold(inc.number).status == "on_hold"

@@ -9,6 +9,8 @@ class Role(StrEnum):
     REQUESTER = "requester"
     AGENT = "agent"
     CHANGE_MANAGER = "change_manager"
+    #: Keeps the CMDB: registers, edits, relates, imports and retires configuration items.
+    CMDB_MANAGER = "cmdb_manager"
     MANAGER = "manager"
     ADMIN = "admin"
 

@@ -1,15 +1,32 @@
-"""Who may see and register configuration items."""
+"""Who may see and keep configuration items: staff read all of them, requesters the services they pick
+from, and only administrators and CMDB managers write."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, true
+from typing import Any
 
-from vigil.auth.roles import STAFF
+from sqlalchemy import ColumnElement, and_, select, true
+
+from vigil.auth.roles import STAFF, Role
+from vigil.cmdb.models import CIClass, ConfigurationItem
+from vigil.cmdb.vocabulary import Lifecycle
 from vigil.core import permissions
 from vigil.core.actor import Actor
 
+#: Who reads every CI.
+READERS = STAFF | {Role.CMDB_MANAGER}
+#: Who writes the CMDB.
+KEEPERS = frozenset({Role.ADMIN, Role.CMDB_MANAGER})
+
 ACTIONS: dict[str, frozenset[str]] = {
-    "ci.create": STAFF,
+    "ci.create": KEEPERS,
+    "ci.update": KEEPERS,
+    "ci.relate": KEEPERS,
+    "ci.import": KEEPERS,
+    "ci_class.write": KEEPERS,
+    # It reaches out to another system with a token: administrators only.
+    "ci.import_netbox": frozenset({Role.ADMIN}),
+    "ci.read_history": READERS,
 }
 
 
@@ -21,6 +38,11 @@ def require(actor: Actor, action: str) -> None:
     permissions.require(actor, ACTIONS, action)
 
 
-def visible(actor: Actor) -> ColumnElement[bool]:
-    """Every signed-in user reads CIs: requesters pick the service they report a problem with."""
-    return true()
+def visible(actor: Actor, ci: Any = ConfigurationItem) -> ColumnElement[bool]:
+    """SQL predicate of the CIs `actor` may see. Requesters see the live CIs of the classes marked for them
+    (business and technical services, applications): what they pick when they report a problem. `ci` is
+    the entity the condition is about (an alias, when a query joins CIs twice)."""
+    if actor.has_any(READERS):
+        return true()
+    pickable = select(CIClass.key).where(CIClass.requester_visible.is_(True)).scalar_subquery()
+    return and_(ci.ci_class.in_(pickable), ci.status != Lifecycle.RETIRED)

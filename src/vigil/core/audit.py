@@ -143,11 +143,12 @@ def record(
     object_type: str,
     object_id: object,
     changes: Changes | None = None,
+    at: datetime | None = None,
 ) -> AuditRecord:
     """Append one audit record to the caller's transaction (never committed here); it is sealed into the
-    chain after that transaction commits."""
+    chain after that transaction commits. `at`: when it happened, if not now (a create's own time)."""
     entry = AuditRecord(
-        occurred_at=clock.now().astimezone(UTC),  # hashed as text: always the UTC form
+        occurred_at=(at or clock.now()).astimezone(UTC),  # hashed as text: always the UTC form
         actor_id=actor.user_id,
         actor_name=actor.display_name,
         action=action,

@@ -101,6 +101,17 @@ def writing() -> Iterator[None]:
         _DEFERRED.reset(token)
 
 
+@contextmanager
+def reading() -> Iterator[None]:
+    """SQLite transactions begun inside are readers (BEGIN DEFERRED): they never wait for the writer slot,
+    so a read may run while this thread's own write transaction holds it (a page's extras, say)."""
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
 #: How long a transaction waits for SQLite's single writer slot before failing (a 503), as busy_timeout.
 SQLITE_WAIT_SECONDS = 30.0
 

@@ -117,6 +117,14 @@ class Unavailable(VigilError):
     title = "Service unavailable"
 
 
+class BadGateway(VigilError):
+    """Another system Vigil reads (NetBox, for an import) answered with something it cannot use."""
+
+    status = 502
+    title = "Bad gateway"
+    type = "urn:vigil:problem:bad-gateway"
+
+
 def check_version(what: str, current: int, expected: int | frozenset[int] | None) -> None:
     """Refuse a change made from a stale read: `expected` is the version the caller last saw, or the
     versions any of which it accepts (an If-Match list); None asks for no check. The problem carries the

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from vigil.auth.deps import ApiActor
+from vigil.core import clock
 from vigil.core.schemas import ListQuery, SyncQuery
 from vigil.incidents import service
 from vigil.incidents.schemas import (
@@ -20,16 +21,22 @@ from vigil.incidents.schemas import (
     CommentCreate,
     CommentPage,
     CommentRead,
+    EscalationLevelList,
+    EscalationLevelRead,
+    EscalationLevelSet,
     IncidentCreate,
+    IncidentEscalate,
     IncidentFilter,
     IncidentNote,
     IncidentPage,
     IncidentRead,
     IncidentReopen,
     IncidentResolve,
+    IncidentSla,
     IncidentUpdate,
     TimelinePage,
 )
+from vigil.incidents.service import clocks
 from vigil.web import idempotent, problems, versions
 from vigil.web.deps import Db
 from vigil.web.idempotent import LOCATION, IdemKey
@@ -129,6 +136,29 @@ def reopen_incident(
         status_code=200,
         work=lambda s: service.to_read(
             service.reopen(session=s, actor=actor, ref=ref, data=data, expected_version=expected), actor
+        ),
+    )
+
+
+@router.post("/{ref}/escalate", response_model=IncidentRead, responses=VERSIONED)
+def escalate_incident(
+    ref: str, data: IncidentEscalate, db: Db, actor: ApiActor, key: IdemKey = None, if_match: IfMatch = None
+) -> JSONResponse:
+    """Escalate: `functional` hands it to the next support level's team (L1 → L4, or `to_level`);
+    `hierarchical` brings in its group's manager. 409 when there is nowhere to go."""
+    expected = versions.expected_version(if_match)
+    return idempotent.run(
+        db,
+        actor,
+        key=key,
+        scope=f"POST /incidents/{ref}/escalate",
+        payload=data,
+        status_code=200,
+        work=lambda s: service.to_read(
+            service.escalation.escalate(
+                session=s, actor=actor, ref=ref, data=data, expected_version=expected
+            ),
+            actor,
         ),
     )
 
@@ -234,6 +264,41 @@ def get_timeline(ref: str, db: Db, actor: ApiActor, query: Annotated[ListQuery, 
         return TimelinePage(
             items=page.items, next_cursor=page.next_cursor, count=page.count, count_exact=page.count_exact
         )
+
+
+@router.get("/{ref}/sla", response_model=IncidentSla)
+def get_sla(ref: str, db: Db, actor: ApiActor) -> IncidentSla:
+    """Why each due time is what it is: the policy, the calendar (as snapshotted), every clock event, and
+    the spans of business time counted."""
+    with db.unit_of_work() as session:
+        incident = service.get(session=session, actor=actor, ref=ref)
+        return clocks.explain(session, incident, clock.now())
+
+
+levels_router = APIRouter(prefix="/api/v1/incident-escalation-levels", tags=["incidents"], responses=ERRORS)
+
+
+@levels_router.get("", response_model=EscalationLevelList)
+def list_levels(db: Db, actor: ApiActor) -> EscalationLevelList:
+    """The functional escalation chain, L1 first: which team holds each support level."""
+    with db.unit_of_work() as session:
+        rows = service.escalation.levels(session=session, actor=actor)
+        return EscalationLevelList(items=[EscalationLevelRead.model_validate(r) for r in rows])
+
+
+@levels_router.put("/{level}", response_model=EscalationLevelRead)
+def set_level(level: int, data: EscalationLevelSet, db: Db, actor: ApiActor) -> EscalationLevelRead:
+    """Name the team holding a level (1-4); admins only."""
+    with db.unit_of_work() as session:
+        row = service.escalation.set_level(session=session, actor=actor, level=level, data=data)
+        return EscalationLevelRead.model_validate(row)
+
+
+@levels_router.delete("/{level}", status_code=204)
+def clear_level(level: int, db: Db, actor: ApiActor) -> Response:
+    with db.unit_of_work() as session:
+        service.escalation.clear_level(session=session, actor=actor, level=level)
+    return Response(status_code=204)
 
 
 categories_router = APIRouter(prefix="/api/v1/incident-categories", tags=["incidents"], responses=ERRORS)

@@ -16,7 +16,14 @@ from vigil.incidents import cli_related
 from vigil.incidents.library import Incidents
 from vigil.incidents.lifecycle import Status
 from vigil.incidents.priority import Level, Priority
-from vigil.incidents.schemas import IncidentRead, ResolutionCode, SortKey
+from vigil.incidents.schemas import (
+    IncidentRead,
+    IncidentSla,
+    ResolutionCode,
+    SlaClockRead,
+    SlaFilter,
+    SortKey,
+)
 
 app = typer.Typer(
     help="Incidents: create, list, show and work them; watchers, links, attachments and bulk actions.",
@@ -44,7 +51,28 @@ def _show(incident: IncidentRead, as_json: bool) -> None:
         ("resolution", incident.resolution_notes or "-"),
         ("actions", ", ".join(incident.allowed_actions) or "-"),
     ):
-        console.print(f"  {label:>13}: {value}")
+        console.print(f"  {label:>14}: {value}")
+    for metric, c in sorted(incident.sla.items(), reverse=True):  # response, then resolution
+        console.print(f"  {metric + ' SLA':>14}: {_clock_line(c)}")
+
+
+def _span(seconds: int) -> str:
+    minutes = abs(seconds) // 60
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if days else f"{hours}h {minutes}m" if hours else f"{minutes}m"
+
+
+def _clock_line(c: SlaClockRead) -> str:
+    """One clock: "running, 1h 20m left, due 2026-12-07T15:00:00Z (35.0 % of 4h 0m, Business hours)"."""
+    if c.state == "met":
+        lead = f"met in {_span(c.elapsed_seconds)}"
+    elif c.remaining_seconds < 0:
+        lead = f"breached, {_span(-c.remaining_seconds)} over"
+    else:
+        lead = f"{c.state}, {_span(c.remaining_seconds)} left"
+    due = f", due {timestamp(c.due_at)}" if c.due_at and c.stopped_at is None else ""
+    return f"{lead}{due} ({c.percent_used} % of {_span(c.target_seconds)}, {c.calendar})"
 
 
 @app.command()
@@ -95,7 +123,10 @@ def list_(
     group: str = typer.Option(None, help="Team name, UUID or 'none'."),
     ci: str = typer.Option(None, help="Affected CI."),
     q: str = typer.Option(None, help="Free text."),
-    sort: SortKey = typer.Option(SortKey.CREATED_DESC, help="Order; a leading - is newest or highest first."),
+    sla: list[SlaFilter] = typer.Option(None, help="SLA state: breached, at_risk (repeatable)."),
+    sort: SortKey = typer.Option(
+        SortKey.CREATED_DESC, help="Order; a leading - is newest or highest first; sla_due: due soonest."
+    ),
     limit: int = typer.Option(50, min=1, max=200),
     cursor: str = typer.Option(None, help="Continue from a previous page's next_cursor."),
     database: str = DB_OPT,
@@ -110,6 +141,7 @@ def list_(
         "assignment_group": group,
         "ci": ci,
         "q": q,
+        "sla": sla or [],
         "sort": sort,
         "limit": limit,
         "cursor": cursor,
@@ -144,6 +176,26 @@ def list_(
 def show(ref: IncidentArg, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Show one incident by number (INC-000123) or UUID."""
     _show(call(database, lambda t: Incidents(t).get(ref)), as_json)
+
+
+@app.command()
+def sla(ref: IncidentArg, database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Explain an incident's SLA due times: policy, calendar, clock events, business time counted."""
+    found: IncidentSla = call(database, lambda t: Incidents(t).sla(ref))
+    if as_json:
+        print_json(found)
+        return
+    console = Console()
+    console.print(f"[bold]{found.number}[/bold] SLA")
+    for e in sorted(found.clocks, key=lambda e: e.metric, reverse=True):
+        console.print(f"  [bold]{e.metric}[/bold]: {_clock_line(e.clock)}")
+        console.print(
+            f"    policy {e.clock.policy}, {e.clock.priority}; calendar {e.calendar.get('name')} ({e.calendar.get('timezone')})"
+        )
+        for ev in e.events:
+            console.print(f"    {timestamp(ev.at)}  {ev.kind}")
+        counted = sum(s.seconds for s in e.spans)
+        console.print(f"    {len(e.spans)} working spans counted, {_span(counted)} in all")
 
 
 NOTE_OPT = typer.Option(None, help="A note for the timeline.")
@@ -282,6 +334,65 @@ def reopen(
 ) -> None:
     """Reopen a resolved incident within the reopen window."""
     _show(call(database, lambda t: Incidents(t).reopen(ref, reason, version=version)), as_json)
+
+
+@app.command()
+def escalate(
+    ref: IncidentArg,
+    reason: str = typer.Option(..., help="Why it needs more (shown on the timeline)."),
+    manager: bool = typer.Option(
+        False, "--manager", help="Bring in the group's manager instead (hierarchical)."
+    ),
+    to_level: int = typer.Option(None, min=2, max=4, help="Skip to this level (2-4)."),
+    version: int = VERSION_OPT,
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Escalate to the next support level's team (L1 -> L4), or with --manager to the group's manager."""
+    kind = "hierarchical" if manager else "functional"
+    _show(
+        call(
+            database,
+            lambda t: Incidents(t).escalate(ref, reason, kind=kind, to_level=to_level, version=version),
+        ),
+        as_json,
+    )
+
+
+@app.command()
+def levels(database: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """The escalation chain: which team holds each support level."""
+    rows = call(database, lambda t: Incidents(t).escalation_levels())
+    if as_json:
+        print_json({"items": rows})
+        return
+    if not rows:
+        Console().print(
+            "No escalation levels: set them with `vigil incident level-set 1 --name ... --team ...`."
+        )
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold underline")
+    for column in ("Level", "Name", "Team"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(f"L{r.level}", r.name, r.team.name)
+    Console().print(table)
+
+
+@app.command("level-set")
+def level_set(
+    level: int = typer.Argument(..., min=1, max=4, help="1 (L1) to 4 (L4)."),
+    name: str = typer.Option(..., help="What the level is called, e.g. 'L2 Network'."),
+    team: str = typer.Option(..., help="The team holding it: name or UUID."),
+    database: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Set which team holds a support level (admins)."""
+    row = call(database, lambda t: Incidents(t).set_escalation_level(level, name, team))
+    if as_json:
+        print_json(row)
+        return
+    Console().print(f"L{row.level} {row.name}: {row.team.name}")
 
 
 @app.command()

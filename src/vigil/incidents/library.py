@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from vigil.core import clock
 from vigil.core.actor import Actor
 from vigil.core.errors import Invalid
 from vigil.core.facade import Operation, Transport, pages, parse, query, segment
@@ -25,13 +26,17 @@ from vigil.incidents.schemas import (
     CommentCreate,
     CommentPage,
     CommentRead,
+    EscalationLevelRead,
+    EscalationLevelSet,
     IncidentCreate,
+    IncidentEscalate,
     IncidentFilter,
     IncidentNote,
     IncidentPage,
     IncidentRead,
     IncidentReopen,
     IncidentResolve,
+    IncidentSla,
     IncidentUpdate,
     TimelineEntry,
     TimelinePage,
@@ -44,6 +49,7 @@ ACTIONS: dict[str, Callable[..., Incident]] = {
     **incidents.NOTE_ACTIONS,
     "resolve": incidents.resolve,
     "reopen": incidents.reopen,
+    "escalate": incidents.escalation.escalate,
 }
 #: The biggest page the API serves: walking a whole timeline or comment list takes the fewest requests.
 WHOLE = 200
@@ -79,6 +85,19 @@ class Incidents(RelatedRecords):
                 method="GET",
                 path=f"/incidents/{segment(ref)}",
                 answer=IncidentRead.model_validate,
+            )
+        )
+
+    def sla(self, ref: Ref) -> IncidentSla:
+        """Why each due time is what it is: the policy, the calendar, the clock events, the spans counted."""
+        return self._t.run(
+            Operation(
+                local=lambda s, a: incidents.clocks.explain(
+                    s, incidents.get(session=s, actor=a, ref=ref), clock.now()
+                ),
+                method="GET",
+                path=f"/incidents/{segment(ref)}/sla",
+                answer=IncidentSla.model_validate,
             )
         )
 
@@ -171,6 +190,57 @@ class Incidents(RelatedRecords):
 
     def reopen(self, ref: Ref, reason: str, *, version: int | None = None) -> IncidentRead:
         return self._act("reopen", ref, parse(IncidentReopen, {"reason": reason}), version)
+
+    def escalate(
+        self,
+        ref: Ref,
+        reason: str,
+        *,
+        kind: str = "functional",
+        to_level: int | None = None,
+        version: int | None = None,
+    ) -> IncidentRead:
+        """Functional (to the next level's team, or `to_level`'s) or hierarchical (the group's manager)."""
+        data = parse(IncidentEscalate, {"reason": reason, "kind": kind, "to_level": to_level})
+        return self._act("escalate", ref, data, version)
+
+    def escalation_levels(self) -> builtins.list[EscalationLevelRead]:
+        """The functional escalation chain, L1 first."""
+        return self._t.run(
+            Operation(
+                local=lambda s, a: [
+                    EscalationLevelRead.model_validate(r)
+                    for r in incidents.escalation.levels(session=s, actor=a)
+                ],
+                method="GET",
+                path="/incident-escalation-levels",
+                answer=lambda body: [EscalationLevelRead.model_validate(r) for r in body["items"]],
+            )
+        )
+
+    def set_escalation_level(self, level: int, name: str, team: str) -> EscalationLevelRead:
+        data = parse(EscalationLevelSet, {"name": name, "team": team})
+        return self._t.run(
+            Operation(
+                local=lambda s, a: EscalationLevelRead.model_validate(
+                    incidents.escalation.set_level(session=s, actor=a, level=level, data=data)
+                ),
+                method="PUT",
+                path=f"/incident-escalation-levels/{level}",
+                body=data,
+                answer=EscalationLevelRead.model_validate,
+            )
+        )
+
+    def clear_escalation_level(self, level: int) -> None:
+        self._t.run(
+            Operation(
+                local=lambda s, a: incidents.escalation.clear_level(session=s, actor=a, level=level),
+                method="DELETE",
+                path=f"/incident-escalation-levels/{level}",
+                answer=lambda body: None,
+            )
+        )
 
     def comment(self, ref: Ref, body: str, *, internal: bool = False) -> CommentRead:
         data = parse(CommentCreate, {"body": body, "internal": internal})

@@ -39,6 +39,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
 }
 
 FINAL = frozenset({Status.CLOSED, Status.CANCELLED})
+#: Still being worked: what counts as open work on a CI.
+OPEN = _WORKING
 
 
 def allowed_actions(status: str) -> list[Action]:

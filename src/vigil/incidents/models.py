@@ -13,6 +13,7 @@ from vigil.auth.models import Team, User
 from vigil.cmdb.models import ConfigurationItem
 from vigil.core import clock, search
 from vigil.core.db import Base, UUIDPk
+from vigil.sla.models import SlaClock
 
 incident_ci = Table(
     "incident_ci",
@@ -72,6 +73,8 @@ class Incident(UUIDPk, Base):
     root_cause: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incident.id"), index=True)
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: The support level holding it (1-4: L1 service desk ... L4 vendor); functional escalation raises it.
+    escalation_level: Mapped[int] = mapped_column(default=1, server_default="1")
     version: Mapped[int] = mapped_column(default=1)
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id])
@@ -80,13 +83,40 @@ class Incident(UUIDPk, Base):
     affected_cis: Mapped[list[ConfigurationItem]] = relationship(
         secondary=incident_ci, order_by="ConfigurationItem.name"
     )
+    #: The business and technical services its affected CIs reach (computed by the CMDB's impact analysis
+    #: whenever the affected CIs change), nearest first.
+    impacted_services: Mapped[list[IncidentServiceImpact]] = relationship(
+        cascade="all, delete-orphan", order_by="IncidentServiceImpact.distance"
+    )
     parent: Mapped[Incident | None] = relationship(remote_side="Incident.id")
+    #: Its SLA clocks (response, resolution): the SLA engine's rows, which name their record by type and id.
+    sla_clocks: Mapped[list[SlaClock]] = relationship(
+        primaryjoin="and_(foreign(SlaClock.record_id) == Incident.id, SlaClock.record_type == 'incident')",
+        viewonly=True,
+        order_by="SlaClock.metric",
+    )
 
     #: Not stored: whether the actor who loaded this incident may see its parent (set by the service,
     #: through the parent's own visibility predicate). False until checked, so nothing leaks by default.
     parent_visible: bool = False
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class IncidentServiceImpact(Base):
+    """A service an incident's affected CIs reach, and how far away it is (0: a service itself affected)."""
+
+    __tablename__ = "incident_service_impact"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True
+    )
+    ci_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("configuration_item.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    distance: Mapped[int] = mapped_column(default=0)
+
+    ci: Mapped[ConfigurationItem] = relationship(lazy="joined")
 
 
 class IncidentComment(UUIDPk, Base):
@@ -101,3 +131,16 @@ class IncidentComment(UUIDPk, Base):
     body: Mapped[str] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+
+
+class EscalationLevel(UUIDPk, Base):
+    """One step of the functional escalation chain: level 1 (L1) to 4 (L4), each held by a team."""
+
+    __tablename__ = "incident_escalation_level"
+
+    level: Mapped[int] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+    team: Mapped[Team] = relationship()

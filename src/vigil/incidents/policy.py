@@ -22,6 +22,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "incident.hold": STAFF,
     "incident.resume": STAFF,
     "incident.resolve": STAFF,
+    "incident.escalate": STAFF,
+    "incident.manage_escalation": frozenset({Role.ADMIN}),
     "incident.close": EVERYONE,
     "incident.reopen": EVERYONE,
     "incident.cancel": EVERYONE,

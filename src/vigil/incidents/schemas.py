@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from vigil.auth.schemas import TeamRef, UserRef
-from vigil.cmdb.schemas import CIRef
+from vigil.cmdb.schemas import CIRef, ImpactedServiceRead
 from vigil.core.errors import Invalid
 from vigil.core.schemas import (
     NO_NUL,
@@ -134,6 +134,37 @@ class IncidentReopen(BaseModel):
     reason: RequiredText
 
 
+class IncidentEscalate(BaseModel):
+    """Escalate: `functional` hands it to the next level's team (or `to_level`'s); `hierarchical`
+    brings in the manager of its group, who keeps it where it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["functional", "hierarchical"] = "functional"
+    reason: RequiredText
+    to_level: int | None = Field(default=None, ge=2, le=4, description="Skip to this level (functional).")
+
+
+class EscalationLevelSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: RequiredText
+    team: Ref = Field(description="Team UUID or name holding this level.")
+
+
+class EscalationLevelRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    level: int
+    name: str
+    team: TeamRef
+    updated_at: datetime
+
+
+class EscalationLevelList(BaseModel):
+    items: list[EscalationLevelRead]
+
+
 class IncidentNote(BaseModel):
     """Optional note attached to a simple action (acknowledge, hold, resume, close, cancel)."""
 
@@ -178,6 +209,13 @@ class SortKey(StrEnum):
     PRIORITY_DESC = "-priority"
     NUMBER = "number"
     NUMBER_DESC = "-number"
+    #: The running SLA clock due soonest first; incidents with no running clock are left out.
+    SLA_DUE = "sla_due"
+
+
+class SlaFilter(StrEnum):
+    BREACHED = "breached"
+    AT_RISK = "at_risk"
 
 
 class IncidentFilter(BaseModel):
@@ -200,6 +238,10 @@ class IncidentFilter(BaseModel):
         description="Only incidents changed at or after this time (for sync clients, with sort=updated_at).",
     )
     q: Ref | None = Field(default=None, description="Free text over number, title and description.")
+    sla: list[SlaFilter] = Field(
+        default_factory=list,
+        description="`breached` (a clock past its target) and/or `at_risk` (a running clock past 75 % of it).",
+    )
     sort: SortKey = SortKey.CREATED_DESC
     cursor: Ref | None = None
     limit: int = Field(default=50, ge=1, le=200)
@@ -259,6 +301,51 @@ class IncidentRef(BaseModel):
     title: str
 
 
+class SlaClockRead(BaseModel):
+    """One SLA clock of a record, as it stands when read."""
+
+    state: Literal["running", "paused", "met", "breached"]
+    policy: str
+    priority: str
+    calendar: str
+    target_seconds: int = Field(description="The target, in business seconds on the calendar.")
+    started_at: datetime
+    due_at: datetime | None = Field(description="When the target is reached; null while paused or stopped.")
+    stopped_at: datetime | None
+    elapsed_seconds: int = Field(description="Business seconds used.")
+    paused_seconds: int = Field(description="Wall-clock seconds spent paused.")
+    remaining_seconds: int = Field(description="Business seconds left; negative once breached.")
+    percent_used: float
+    wall_seconds: int | None = Field(description="Wall-clock seconds from start to stop; null until stopped.")
+
+
+class SlaSpan(BaseModel):
+    start: datetime
+    end: datetime
+    seconds: int
+
+
+class SlaEventRead(BaseModel):
+    kind: str = Field(description="start, pause, resume, stop, restart, retarget, warning or breach.")
+    at: datetime
+    data: dict[str, Any]
+
+
+class SlaExplanation(BaseModel):
+    """Why one clock's due time is what it is."""
+
+    metric: Literal["response", "resolution"]
+    clock: SlaClockRead
+    calendar: dict[str, Any] = Field(description="The calendar as snapshotted when the clock started.")
+    events: list[SlaEventRead]
+    spans: list[SlaSpan] = Field(description="The business time counted: working time while running.")
+
+
+class IncidentSla(BaseModel):
+    number: str
+    clocks: list[SlaExplanation]
+
+
 class IncidentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -276,7 +363,12 @@ class IncidentRead(BaseModel):
     requester: UserRef
     assigned_to: UserRef | None
     assignment_group: TeamRef | None
+    escalation_level: int = Field(description="The support level holding it: 1 (L1) to 4 (L4).")
     affected_cis: list[CIRef]
+    impacted_services: list[ImpactedServiceRead] = Field(
+        default_factory=list,
+        description="The services its affected CIs reach (CMDB impact analysis), nearest first.",
+    )
     created_at: datetime
     updated_at: datetime
     acknowledged_at: datetime | None
@@ -284,6 +376,18 @@ class IncidentRead(BaseModel):
     closed_at: datetime | None
     time_to_acknowledge: int | None = Field(description="Seconds from creation to acknowledgement.")
     time_to_resolve: int | None = Field(description="Seconds from creation to resolution.")
+    time_to_acknowledge_business: int | None = Field(
+        default=None, description="Business seconds (on the response clock's calendar) to acknowledgement."
+    )
+    time_to_resolve_business: int | None = Field(
+        default=None, description="Business seconds (on the resolution clock's calendar) to resolution."
+    )
+    response_due_at: datetime | None = Field(default=None, description="When it must be acknowledged (SLA).")
+    resolution_due_at: datetime | None = Field(default=None, description="When it must be resolved (SLA).")
+    sla: dict[str, SlaClockRead] = Field(
+        default_factory=dict,
+        description="Its SLA clocks by metric (response, resolution), as they stand now.",
+    )
     resolution_code: ResolutionCode | None
     resolution_notes: str | None
     root_cause: str | None

@@ -23,6 +23,18 @@ class IncidentSettings(BaseSettings):
     #: Resolved incidents are closed automatically this long after resolution (0 disables).
     auto_close_after_hours: float = Field(default=72.0, ge=0)
     priority_matrix: dict[str, dict[str, str]] = Field(default_factory=lambda: DEFAULT_PRIORITY_MATRIX)
+    #: Statuses in which the SLA clocks pause (VIGIL_SLA_PAUSE_STATUSES='["on_hold"]').
+    sla_pause_statuses: list[str] = Field(default_factory=lambda: ["on_hold"])
+    #: Reopening a resolved incident restarts its resolution clock (keeping the time it had used).
+    sla_reopen_restarts: bool = True
+    #: At this percent of the resolution time the group's manager is brought in (hierarchical
+    #: escalation); null: never automatically (VIGIL_SLA_ESCALATE_MANAGER_AT=90).
+    sla_escalate_manager_at: int | None = 90
+    #: At this percent the incident goes to the next support level's team (functional escalation).
+    sla_escalate_functional_at: int | None = 100
+    #: An incident whose affected CIs reach a service of this criticality or more critical (1 is the
+    #: most) gets impact high, and the timeline says why; null: never (VIGIL_CRITICAL_SERVICE_RAISES_IMPACT_AT).
+    critical_service_raises_impact_at: int | None = Field(default=1, ge=1, le=4)
 
     @field_validator("priority_matrix")
     @classmethod

@@ -21,6 +21,7 @@ from vigil.incidents.priority import Level, Priority
 from vigil.incidents.schemas import (
     CommentCreate,
     IncidentCreate,
+    IncidentEscalate,
     IncidentNote,
     IncidentReopen,
     IncidentResolve,
@@ -28,13 +29,13 @@ from vigil.incidents.schemas import (
     ResolutionCode,
     SortKey,
 )
-from vigil.incidents.service import categories, history, related
+from vigil.incidents.service import categories, clocks, history, related
 from vigil.web import forms
 from vigil.web.deps import Db, FormBody
 from vigil.web.templating import render
 
 router = APIRouter(prefix="/incidents", include_in_schema=False)
-POST_ACTIONS = {a.value for a in Action} | {"assign", "assign_me", "comment", "edit"}
+POST_ACTIONS = {a.value for a in Action} | {"assign", "assign_me", "comment", "edit", "escalate"}
 NOTICES = {
     "created": "Incident created.",
     "acknowledge": "Acknowledged.",
@@ -46,6 +47,7 @@ NOTICES = {
     "cancel": "Cancelled.",
     "assign": "Assignment saved.",
     "assign_me": "Assigned to you.",
+    "escalate": "Escalated.",
     "edit": "Changes saved.",
     "comment": "Comment added.",
     "watch": "You are watching this incident.",
@@ -76,6 +78,7 @@ def choices(session: Any, actor: Actor, *, with_teams: bool = False) -> dict[str
                 "link",
                 "attach",
                 "delete_attachment",
+                "escalate",
             )
         },
         "categories": categories.names(session),
@@ -173,6 +176,8 @@ def detail_page(
             "links": related.link_list(session=session, actor=actor, ref=ref, incident=incident),
             "attachments": related.attachment_list(session=session, actor=actor, ref=ref, incident=incident),
             "link_kinds": links.kind_names("incident"),
+            "sla_events": clocks.history(session, incident),
+            "sla_event_words": clocks.event_words,
             "notice": NOTICES.get(notice or ""),
             "error": error,
             "retry": retry or {},
@@ -197,7 +202,7 @@ def detail_page(
 
 
 #: The incident page's labels where they differ from the shared ones (core.validation.LABELS).
-DETAIL_LABELS = {"note": "Note", "body": "Comment"}
+DETAIL_LABELS = {"note": "Note", "body": "Comment", "kind": "How", "to_level": "Level"}
 
 
 @router.post("/{ref}/{action}", response_class=HTMLResponse)
@@ -264,6 +269,11 @@ def _perform(
             session=session, actor=actor, ref=ref, data=_edited(form), expected_version=expected
         )
     at = {"session": session, "actor": actor, "ref": ref, "expected_version": expected}
+    if action == "escalate":
+        wanted = IncidentEscalate.model_validate(
+            {"kind": form.get("kind") or "functional", "reason": form.get("reason", "")}
+        )
+        return service.escalation.escalate(**at, data=wanted)
     if action == Action.RESOLVE:
         return service.resolve(**at, data=IncidentResolve.model_validate(form))
     if action == Action.REOPEN:

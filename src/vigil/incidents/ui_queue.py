@@ -27,7 +27,7 @@ router = APIRouter(prefix="/incidents", include_in_schema=False)
 
 LIST_NAME = "incidents"
 #: Query parameters that repeat (lists of values).
-MULTI = {"status", "priority", "category", "cols", "trail"}
+MULTI = {"status", "priority", "category", "sla", "cols", "trail"}
 #: Query parameters of the page itself, not of the filter.
 PAGE_PARAMS = {"view", "closed", "cols", "trail"}
 #: Statuses shown unless the filter names statuses or asks for closed ones.
@@ -42,8 +42,9 @@ COLUMNS = {
     "requester": ("Requester", None),
     "created": ("Created", "created_at"),
     "updated": ("Updated", "updated_at"),
+    "due": ("SLA due", "sla_due"),
 }
-DEFAULT_COLUMNS = ["priority", "status", "assignee", "group", "updated"]
+DEFAULT_COLUMNS = ["priority", "status", "assignee", "group", "due", "updated"]
 PAGE_SIZES = (25, 50, 100)
 # Services name the field of a bad reference after the record kind; the queue form names it after the filter.
 FILTER_FIELDS = {"user": "assigned_to", "team": "assignment_group", "affected_cis": "ci"}
@@ -57,11 +58,12 @@ class View:
     staff_only: bool = False
 
 
-#: Built-in views, in the sidebar's order. "Breached and at risk" joins them with the SLA engine.
+#: Built-in views, in the sidebar's order.
 VIEWS = (
     View("mine", "My open", {"assigned_to": "me"}, staff_only=True),
     View("unassigned", "Unassigned in my teams", {"assigned_to": "none", "assignment_group": "mine"}, True),
     View("teams", "My teams", {"assignment_group": "mine"}, staff_only=True),
+    View("sla", "Breached and at risk", {"sla": ["breached", "at_risk"], "sort": "sla_due"}, staff_only=True),
     View("recent", "Recently updated", {"sort": "-updated_at"}),
     View("all", "All open", {}),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,15 @@ def _ago(value: datetime | None) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(value.isoformat(), exact, text)
 
 
+def _due(value: datetime | None) -> Markup:
+    """A due time as what is left ("in 2h 10m") or how late it is ("3h 5m late")."""
+    if value is None:
+        return Markup("—")
+    seconds = int((value - clock.now()).total_seconds())
+    text = f"in {_duration(seconds)}" if seconds >= 0 else f"{_duration(-seconds)} late"
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(value.isoformat(), _when(value), text)
+
+
 def _duration(seconds: int | None) -> str:
     if seconds is None:
         return "—"
@@ -84,12 +94,33 @@ templates.env.filters["show"] = _show
 templates.env.filters["duration"] = _duration
 templates.env.filters["label"] = _label
 templates.env.filters["ago"] = _ago
+templates.env.filters["due"] = _due
+
+
+#: What every page of a signed-in user also shows, from domains above the web layer (the notifications
+#: bell): each is called with the request and the actor, and returns context to add.
+PageContext = Callable[[Request, Any], dict[str, Any]]
+PAGE_CONTEXT: list[PageContext] = []
+
+
+def page_context(fn: PageContext) -> PageContext:
+    """Register `fn` to add context to every signed-in page (idempotent)."""
+    if fn not in PAGE_CONTEXT:
+        PAGE_CONTEXT.append(fn)
+    return fn
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    """Render a page; every page also gets the acting user and the session's CSRF secret."""
+    """Render a page; every page also gets the acting user, the session's CSRF secret and, for a
+    signed-in user, what `PAGE_CONTEXT` adds."""
+    actor = getattr(request.state, "actor", None)
+    extra: dict[str, Any] = {}
+    if actor is not None:
+        for fn in PAGE_CONTEXT:
+            extra.update(fn(request, actor))
     base = {
-        "actor": getattr(request.state, "actor", None),
+        **extra,
+        "actor": actor,
         "csrf_token": getattr(request.state, "csrf_token", ""),
         # Set by the web login for requesters: their pages get the portal's top bar.
         "portal_nav": getattr(request.state, "portal_nav", False),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -81,12 +81,35 @@ def lease_length() -> timedelta:
 def enqueue(
     session: Session, name: str, payload: dict[str, Any] | None = None, *, run_at: datetime | None = None
 ) -> Job:
-    """Add a job in the caller's transaction: it exists only if the caller commits."""
+    """Add a job in the caller's transaction: it exists only if the caller commits. It is written
+    with the caller's next flush (so a writer emitting many events sends one batched INSERT)."""
     now = clock.now()
-    entry = Job(name=name, payload=payload or {}, run_at=run_at or now, created_at=now, attempts=0)
+    entry = Job(
+        id=uuid.uuid4(), name=name, payload=payload or {}, run_at=run_at or now, created_at=now, attempts=0
+    )
     session.add(entry)
-    session.flush()
     return entry
+
+
+def enqueue_many(session: Session, jobs: list[tuple[str, dict[str, Any]]]) -> int:
+    """Add many jobs due now in one INSERT (a sweep emitting a thousand events), in the caller's
+    transaction; returns how many."""
+    if not jobs:
+        return 0
+    now = clock.now()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "name": name,
+            "payload": payload,
+            "run_at": now,
+            "created_at": now,
+            "attempts": 0,
+        }
+        for name, payload in jobs
+    ]
+    session.execute(insert(Job), rows)
+    return len(rows)
 
 
 def _skip_locked(session: Session, stmt: S) -> S:

@@ -1,6 +1,6 @@
 """Incident use cases. Every adapter (API, UI, CLI, library, jobs) calls these and nothing else writes."""
 
-from vigil.incidents.service import categories
+from vigil.incidents.service import categories, clocks, escalation
 from vigil.incidents.service.present import to_read
 from vigil.incidents.service.records import count_incidents, create, get, list_incidents, update
 from vigil.incidents.service.workflow import (
@@ -24,6 +24,8 @@ __all__ = [
     "acknowledge",
     "add_comment",
     "categories",
+    "clocks",
+    "escalation",
     "cancel",
     "close",
     "comment",

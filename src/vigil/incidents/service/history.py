@@ -7,7 +7,7 @@ named as they are shown (display names, not emails) and fields by their labels, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -30,6 +30,7 @@ FIELD_LABELS = {
     "assigned_to": "assignee",
     "assignment_group": "group",
     "affected_cis": "affected CIs",
+    "impacted_services": "impacted services",
     "tags": "tags",
     "root_cause": "root cause",
     "parent": "duplicate of",
@@ -53,7 +54,7 @@ ACTION_VERBS = {
 #: Fields whose values are shown as words ("in_progress" -> "In progress").
 _WORDY = {"status", "impact", "urgency", "resolution_code"}
 #: Fields whose values are people, stored by email.
-_PEOPLE = {"requester", "assigned_to", "watchers"}
+_PEOPLE = {"requester", "assigned_to", "watchers", "manager"}
 #: Long text: say it changed, do not quote it.
 _PROSE = {"description", "resolution_notes", "root_cause", "priority_reason"}
 #: Changes a lifecycle verb already says.
@@ -152,7 +153,7 @@ def _phrase(field: str, old: Any, new: Any, names: dict[str, str], actor_email: 
     label = FIELD_LABELS.get(field, field.replace("_", " "))
     if field in _SPECIAL:
         return _SPECIAL[field](old, new, names, actor_email)
-    if field in {"affected_cis", "tags"}:
+    if field in {"affected_cis", "impacted_services", "tags"}:
         return _set_change(label, old, new)
     if field in _PROSE:
         return f"edited the {label}" if old not in (None, "") else f"added the {label}"
@@ -174,6 +175,47 @@ def _join(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _sla_phrase(action: str, changes: dict[str, list[Any]]) -> str:
+    """An SLA threshold the worker recorded: "warned that 75 % of the response time is used"."""
+    sla = (changes.get("sla") or [None, {}])[-1] or {}
+    what = f"{sla.get('metric', 'SLA')} time"
+    if action == "incident.sla_breach":
+        return f"recorded that the {what} target was missed"
+    return f"warned that {sla.get('percent')} % of the {what} is used"
+
+
+def _escalation_phrase(changes: dict[str, list[Any]], names: dict[str, str]) -> str:
+    """ "escalated it to L2 (Network): the VPN vendor must look" / "brought in Dana Manager: ..." """
+    what = (changes.get("escalation") or [None, {}])[-1] or {}
+    reason = what.get("reason") or ""
+    if what.get("kind") == "hierarchical":
+        manager = (changes.get("manager") or [None, None])[-1]
+        who = names.get(str(manager).lower(), manager) if manager else "the manager"
+        lead = f"brought in {who} (hierarchical escalation)"
+    else:
+        group = (changes.get("assignment_group") or [None, None])[-1]
+        lead = f"escalated it to L{what.get('level')}" + (f" ({group})" if group else "")
+    return f"{lead}: {reason}" if reason else lead
+
+
+def _impact_phrase(changes: dict[str, list[Any]], names: dict[str, str]) -> str:
+    """ "raised the impact from Medium to High: it affects Billing, a service of criticality 1" """
+    old, new = (changes.get("impact") or [None, "high"])[:2]
+    reason = (changes.get("reason") or [None, ""])[-1]
+    lead = f"raised the impact from {shown('impact', old, names)} to {shown('impact', new, names)}"
+    return f"{lead}: {reason}" if reason else lead
+
+
+#: Actions told by one phrase of their own, whatever fields they recorded.
+_WHOLE: dict[str, Callable[[str, dict[str, list[Any]], dict[str, str]], str]] = {
+    "incident.create": lambda action, changes, names: "reported it",
+    "incident.impact_raised": lambda action, changes, names: _impact_phrase(changes, names),
+    "incident.sla_warning": lambda action, changes, names: _sla_phrase(action, changes),
+    "incident.sla_breach": lambda action, changes, names: _sla_phrase(action, changes),
+    "incident.escalate": lambda action, changes, names: _escalation_phrase(changes, names),
+}
+
+
 def describe(
     action: str,
     changes: dict[str, list[Any]],
@@ -183,8 +225,9 @@ def describe(
     link_kinds: frozenset[str] = frozenset(),
 ) -> str:
     """What one recorded change did, as the rest of a sentence that starts with the actor's name."""
-    if action == "incident.create":
-        return "reported it"
+    whole = _WHOLE.get(action)
+    if whole is not None:
+        return whole(action, changes, names)
     parts: list[str] = []
     verb = ACTION_VERBS.get(action)
     if verb:

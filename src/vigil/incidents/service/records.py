@@ -22,17 +22,21 @@ from vigil.incidents import lifecycle, policy, priority
 from vigil.incidents.events import IncidentCreated, IncidentUpdated
 from vigil.incidents.models import SEARCH, Incident, incident_ci
 from vigil.incidents.schemas import IncidentCreate, IncidentFilter, IncidentUpdate
-from vigil.incidents.service import categories, transitions
+from vigil.incidents.service import categories, clocks, impact, transitions
 from vigil.incidents.service.present import snapshot
 from vigil.incidents.settings import IncidentSettings, get_incident_settings
+from vigil.sla import service as sla
 
-#: Many-to-one references join into the incident's own query; CIs come in one more query per page.
+#: Many-to-one references join into the incident's own query; CIs and SLA clocks come in one more
+#: query each per page.
 LOAD_OPTIONS = (
     joinedload(Incident.requester),
     joinedload(Incident.assigned_to),
     joinedload(Incident.assignment_group),
     joinedload(Incident.parent),
     selectinload(Incident.affected_cis),
+    selectinload(Incident.impacted_services),
+    selectinload(Incident.sla_clocks),
 )
 
 
@@ -130,7 +134,7 @@ def create(
         assignment_group=auth_service.resolve_team(session, data.assignment_group, field="assignment_group")
         if data.assignment_group
         else None,
-        affected_cis=cmdb_service.resolve_many(session, data.affected_cis, field="affected_cis"),
+        affected_cis=cmdb_service.resolve_many(session, data.affected_cis, field="affected_cis", actor=actor),
         tags=sorted(set(data.tags)),
         parent=_parent(session, actor, data.parent, None) if data.parent else None,
         created_at=now,
@@ -138,7 +142,10 @@ def create(
     )
     incident.parent_visible = incident.parent is not None
     incident.number = numbering.next_number(session, "INC")
+    requested_impact = incident.impact
+    raised = impact.refresh(session, incident, settings) if incident.affected_cis else None
     session.add(incident)
+    clocks.started(session, incident, now)
     changes = audit.diff({}, {k: v for k, v in snapshot(incident).items() if v not in (None, "", [])})
     audit.record(
         session,
@@ -147,10 +154,15 @@ def create(
         object_type="incident",
         object_id=incident.id,
         changes=changes,
+        at=now,  # the timeline's first entry is the incident's creation time
     )
+    if raised:
+        impact.record_raise(session, actor, incident, requested_impact, raised)
     events.emit(
         session, IncidentCreated(incident_id=incident.id, number=incident.number, priority=incident.priority)
     )
+    if incident.assigned_to is not None or incident.assignment_group is not None:
+        transitions.assigned(session, actor, incident)
     session.flush()  # one unit-of-work flush for the incident, its CIs, its audit record and its event
     return incident
 
@@ -178,8 +190,13 @@ def update(
         )
     given = data.model_fields_set - {"status", "severity", "version"}
     before = snapshot(incident)
+    owners = (incident.assigned_to_id, incident.assignment_group_id)
     with session.no_autoflush:  # one UPDATE (and one version bump) per request, not one per lookup
         _apply_fields(session, actor, incident, data, given, settings)
+        impact_before = incident.impact
+        raised = impact.refresh(session, incident, settings) if "affected_cis" in given else None
+    if incident.priority != before.get("priority"):
+        clocks.reprioritised(session, incident, clock.now())
     if "status" in data.model_fields_set and data.status is not None and data.status != incident.status:
         action = lifecycle.action_to(incident.status, data.status)
         step = transitions.Step(
@@ -189,21 +206,28 @@ def update(
         )
         transitions.apply(session, actor, incident, action, step, settings=settings, audited=False)
     changes = audit.diff(before, snapshot(incident))
-    if not changes:
+    if raised:
+        changes.pop("impact", None)  # the entry that says why tells it
+    if not changes and not raised:
         return incident
     incident.updated_at = clock.now()
     session.flush()
-    audit.record(
-        session,
-        actor,
-        action="incident.update",
-        object_type="incident",
-        object_id=incident.id,
-        changes=changes,
-    )
+    if changes:
+        audit.record(
+            session,
+            actor,
+            action="incident.update",
+            object_type="incident",
+            object_id=incident.id,
+            changes=changes,
+        )
+    if raised:
+        impact.record_raise(session, actor, incident, impact_before, raised)
     events.emit(
         session, IncidentUpdated(incident_id=incident.id, number=incident.number, fields=sorted(changes))
     )
+    if (incident.assigned_to_id, incident.assignment_group_id) != owners:  # flushed above
+        transitions.assigned(session, actor, incident)
     return incident
 
 
@@ -227,7 +251,7 @@ def _apply_fields(
         incident.tags = sorted(set(data.tags or []))
     if "affected_cis" in given:
         incident.affected_cis = cmdb_service.resolve_many(
-            session, data.affected_cis or [], field="affected_cis"
+            session, data.affected_cis or [], field="affected_cis", actor=actor
         )
     if "parent" in given:
         incident.parent = _parent(session, actor, data.parent, incident) if data.parent else None
@@ -305,9 +329,13 @@ def _conditions(session: Session, actor: Actor, f: IncidentFilter) -> list[Colum
     if f.assignment_group:
         conds.append(_group_clause(session, actor, f.assignment_group))
     if f.ci:
-        ci = cmdb_service.resolve(session, f.ci, field="ci")
+        ci = cmdb_service.resolve(session, f.ci, field="ci", actor=actor)
         conds.append(Incident.id.in_(select(incident_ci.c.incident_id).where(incident_ci.c.ci_id == ci.id)))
     conds += _time_conditions(f)
+    if f.sla:
+        now = clock.now()
+        clauses = {"breached": sla.breached_clause, "at_risk": sla.at_risk_clause}
+        conds.append(or_(*(clauses[str(s)](clocks.RECORD, Incident.id, now) for s in f.sla)))
     if f.q:
         q = f.q.strip()
         conds.append(or_(Incident.number == q.upper(), search.matches(session, SEARCH, q, Incident.id)))
@@ -369,13 +397,24 @@ def count_incidents(
     return min(found, bound), found <= bound
 
 
+def _sort_value(incident: Incident, sort: str) -> Any:
+    if sort == "sla_due":
+        return sla.soonest_due(incident.sla_clocks)
+    return getattr(incident, sort.lstrip("-"))
+
+
 def list_incidents(*, session: Session, actor: Actor, filters: IncidentFilter) -> Page[Incident]:
     """A page of the incidents `actor` may see, newest first by default; `next_cursor` continues it."""
     sort = filters.sort.value
-    column = getattr(Incident, sort.lstrip("-"))
     after = decode_cursor(filters.cursor, sort) if filters.cursor else None
+    base = _filtered(session, actor, filters)
+    if sort == "sla_due":  # driven by the clocks' due-time index
+        due, on = sla.next_due(clocks.RECORD, Incident.id)
+        base, column = base.join(due, on), due.due_at
+    else:
+        column = getattr(Incident, sort.lstrip("-"))
     stmt = keyset(
-        _filtered(session, actor, filters),
+        base,
         column=column,
         id_column=Incident.id,
         descending=sort.startswith("-"),
@@ -386,7 +425,7 @@ def list_incidents(*, session: Session, actor: Actor, filters: IncidentFilter) -
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     mark_visible_parents(session, actor, rows)
-    cursor = encode_cursor(sort, getattr(rows[-1], sort.lstrip("-")), rows[-1].id) if more and rows else None
+    cursor = encode_cursor(sort, _sort_value(rows[-1], sort), rows[-1].id) if more and rows else None
     found: Page[Incident] = Page(items=rows, next_cursor=cursor)
     if filters.count:
         found.count, found.count_exact = pagination.count(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from vigil.auth import service as auth_service
@@ -12,9 +14,10 @@ from vigil.core import audit, clock, events
 from vigil.core.actor import Actor
 from vigil.core.errors import IllegalTransition, Invalid
 from vigil.incidents import lifecycle, policy
-from vigil.incidents.events import IncidentTransitioned
+from vigil.incidents.events import IncidentAssigned, IncidentTransitioned
 from vigil.incidents.lifecycle import Action
 from vigil.incidents.models import Incident, IncidentComment
+from vigil.incidents.service import clocks
 from vigil.incidents.service.present import snapshot
 from vigil.incidents.settings import IncidentSettings
 
@@ -48,9 +51,11 @@ def apply(
     now = clock.now()
     _PRECONDITIONS.get(action, _noop)(incident, step, settings)
     incident.status = to
-    if action in _ACKNOWLEDGING and incident.acknowledged_at is None:
+    acknowledged = action in _ACKNOWLEDGING and incident.acknowledged_at is None
+    if acknowledged:
         incident.acknowledged_at = now  # working or resolving an unacknowledged ticket acknowledges it
-    if action is Action.ACKNOWLEDGE and incident.assigned_to_id is None and actor.user_id is not None:
+    took = action is Action.ACKNOWLEDGE and incident.assigned_to_id is None and actor.user_id is not None
+    if took and actor.user_id is not None:
         incident.assigned_to = auth_service.load_user(session, actor.user_id)  # acknowledging takes ownership
     if action is Action.RESOLVE:
         incident.resolved_at = now
@@ -62,6 +67,7 @@ def apply(
         incident.resolved_at = None
     elif action in (Action.CLOSE, Action.CANCEL):
         incident.closed_at = now
+    clocks.moved(session, incident, action, before, now, settings, acknowledged=acknowledged)
     text = step.reason if action is Action.REOPEN else step.note
     if text and text.strip():
         session.add(
@@ -94,6 +100,8 @@ def apply(
             to_status=str(to),
         ),
     )
+    if took:
+        assigned(session, actor, incident)
     session.flush()  # one flush for the change, its comment, its audit record and its event
     return incident
 
@@ -122,3 +130,27 @@ def _check_reopen(incident: Incident, step: Step, settings: IncidentSettings) ->
 
 _ACKNOWLEDGING = frozenset({Action.ACKNOWLEDGE, Action.HOLD, Action.RESOLVE})
 _PRECONDITIONS = {Action.RESOLVE: _check_resolve, Action.REOPEN: _check_reopen}
+
+
+def assigned(session: Session, actor: Actor, incident: Incident) -> None:
+    """Tell subscribers (notifications) who holds the incident now."""
+    events.emit(
+        session,
+        IncidentAssigned(
+            incident_id=incident.id,
+            number=incident.number,
+            assigned_to_id=_ref_id(incident, "assigned_to"),
+            assignment_group_id=_ref_id(incident, "assignment_group"),
+            actor_id=actor.user_id,
+        ),
+    )
+
+
+def _ref_id(incident: Incident, relation: str) -> uuid.UUID | None:
+    """A reference's id: from the object when one is set or loaded (its id column may not be
+    flushed yet), else from the column (no query)."""
+    loaded = sa_inspect(incident).dict
+    if relation in loaded:
+        return loaded[relation].id if loaded[relation] is not None else None
+    value: uuid.UUID | None = getattr(incident, f"{relation}_id")
+    return value

@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from vigil.core import audit, clock, links, pagination
+from vigil.core import audit, clock, events, links, pagination
 from vigil.core.actor import Actor
 from vigil.core.errors import IllegalTransition, Invalid, NotFound, check_version
 from vigil.core.pagination import Page
 from vigil.core.schemas import ListQuery
 from vigil.incidents import lifecycle, policy
+from vigil.incidents.events import IncidentCommented
 from vigil.incidents.lifecycle import Action
 from vigil.incidents.models import Incident, IncidentComment
 from vigil.incidents.schemas import (
@@ -186,7 +187,17 @@ def add_comment(
         object_id=incident.id,
         changes={"comment_id": [None, str(comment.id)]},
     )
-    session.flush()  # one flush for the comment, the incident's new version and the audit record
+    events.emit(
+        session,
+        IncidentCommented(
+            incident_id=incident.id,
+            number=incident.number,
+            comment_id=comment.id,
+            author_id=actor.user_id,
+            internal=data.internal,
+        ),
+    )
+    session.flush()  # one flush for the comment, the incident's new version, the audit record and event
     return comment
 
 

@@ -1,0 +1,126 @@
+"""The shapes the impact benchmark exercises, small: a cycle, a diamond, a part_of edge and the depth
+bound, with the distances and paths `service.impact` returns (so a faster query keeps the same answer)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from vigil.cmdb import service
+from vigil.cmdb.models import ConfigurationItem
+from vigil.cmdb.schemas import CICreate, ImpactDirection, ImpactQuery, ImpactRead
+from vigil.core.actor import Actor
+
+#: name -> class of the little estate.
+CIS = {
+    "shop": "business_service",
+    "checkout": "technical_service",
+    "cart-app": "application",
+    "billing-app": "application",
+    "cache-app": "application",
+    "orders-db": "database",
+    "vm-1": "virtual_machine",
+    "host-1": "host",
+    "switch-1": "network_device",
+}
+#: source, kind, target.
+RELS = [
+    ("shop", "depends_on", "checkout"),
+    ("cart-app", "part_of", "checkout"),  # a part's failure reaches the whole
+    ("billing-app", "part_of", "checkout"),  # the diamond: checkout is reached through both apps
+    ("cart-app", "depends_on", "orders-db"),
+    ("cart-app", "runs_on", "vm-1"),
+    ("billing-app", "runs_on", "vm-1"),
+    ("orders-db", "hosted_on", "vm-1"),
+    ("cart-app", "depends_on", "cache-app"),  # the cycle: cart-app and cache-app rely on each other
+    ("cache-app", "depends_on", "cart-app"),
+    ("vm-1", "hosted_on", "host-1"),
+    ("host-1", "connects_to", "switch-1"),
+]
+
+
+@pytest.fixture
+def estate(session: Session, admin: Actor) -> dict[str, ConfigurationItem]:
+    cis = {
+        name: service.create(session=session, actor=admin, data=CICreate(name=name, ci_class=cls))
+        for name, cls in CIS.items()
+    }
+    for source, kind, target in RELS:
+        service.add(session, admin, cis[source], kind, cis[target])
+    return cis
+
+
+def _impact(session: Session, admin: Actor, ci: ConfigurationItem, **query: object) -> ImpactRead:
+    return service.impact(
+        session=session, actor=admin, ref=str(ci.id), query=ImpactQuery.model_validate(query)
+    )
+
+
+def _shape(answer: ImpactRead) -> list[tuple[str, int, list[tuple[str, str]]]]:
+    return [
+        (item.ci.name, item.distance, [(step.ci.name, step.kind.value) for step in item.path])
+        for item in answer.items
+    ]
+
+
+def test_upstream_from_the_switch_reaches_each_ci_once_at_its_shortest_distance(
+    session: Session, admin: Actor, estate: dict[str, ConfigurationItem]
+) -> None:
+    answer = _impact(session, admin, estate["switch-1"], depth=10)
+    to_vm = [("host-1", "connects_to"), ("vm-1", "hosted_on")]
+    # Of checkout's two parents one step nearer (cart-app, billing-app) the path goes through the one
+    # with the smaller id, so answers are stable.
+    via = min((estate["billing-app"], estate["cart-app"]), key=lambda ci: ci.id).name
+    assert _shape(answer) == [
+        ("host-1", 1, [("host-1", "connects_to")]),
+        ("vm-1", 2, to_vm),
+        ("billing-app", 3, [*to_vm, ("billing-app", "runs_on")]),
+        ("cart-app", 3, [*to_vm, ("cart-app", "runs_on")]),
+        ("orders-db", 3, [*to_vm, ("orders-db", "hosted_on")]),
+        ("cache-app", 4, [*to_vm, ("cart-app", "runs_on"), ("cache-app", "depends_on")]),
+        ("checkout", 4, [*to_vm, (via, "runs_on"), ("checkout", "part_of")]),
+        ("shop", 5, [*to_vm, (via, "runs_on"), ("checkout", "part_of"), ("shop", "depends_on")]),
+    ]
+    assert [s.ci.name for s in answer.services] == ["checkout", "shop"]
+    assert not answer.truncated
+
+
+def test_the_depth_bounds_the_walk_and_the_cycle_ends_it(
+    session: Session, admin: Actor, estate: dict[str, ConfigurationItem]
+) -> None:
+    assert [i.ci.name for i in _impact(session, admin, estate["switch-1"], depth=2).items] == [
+        "host-1",
+        "vm-1",
+    ]
+    # From inside the cycle: each side reaches the other once, and never itself.
+    answer = _impact(session, admin, estate["cache-app"], depth=25)
+    assert _shape(answer) == [
+        ("cart-app", 1, [("cart-app", "depends_on")]),
+        ("checkout", 2, [("cart-app", "depends_on"), ("checkout", "part_of")]),
+        ("shop", 3, [("cart-app", "depends_on"), ("checkout", "part_of"), ("shop", "depends_on")]),
+    ]
+
+
+def test_downstream_from_the_business_service_walks_the_edges_backwards(
+    session: Session, admin: Actor, estate: dict[str, ConfigurationItem]
+) -> None:
+    answer = _impact(session, admin, estate["shop"], direction=ImpactDirection.DOWNSTREAM, depth=10)
+    to_cart = [("checkout", "depends_on"), ("cart-app", "part_of")]
+    assert _shape(answer) == [
+        ("checkout", 1, [("checkout", "depends_on")]),
+        ("billing-app", 2, [("checkout", "depends_on"), ("billing-app", "part_of")]),
+        ("cart-app", 2, to_cart),
+        ("cache-app", 3, [*to_cart, ("cache-app", "depends_on")]),
+        ("orders-db", 3, [*to_cart, ("orders-db", "depends_on")]),
+        ("vm-1", 3, [("checkout", "depends_on"), (_first(estate), "part_of"), ("vm-1", "runs_on")]),
+        ("host-1", 4, [("checkout", "depends_on"), (_first(estate), "part_of"), ("vm-1", "runs_on"),
+                       ("host-1", "hosted_on")]),
+        ("switch-1", 5, [("checkout", "depends_on"), (_first(estate), "part_of"), ("vm-1", "runs_on"),
+                         ("host-1", "hosted_on"), ("switch-1", "connects_to")]),
+    ]  # fmt: skip
+    assert [s.ci.name for s in answer.services] == ["checkout"]
+
+
+def _first(estate: dict[str, ConfigurationItem]) -> str:
+    """vm-1 is reached downstream from both applications at distance 2: the smaller id is its parent."""
+    return min((estate["billing-app"], estate["cart-app"]), key=lambda ci: ci.id).name

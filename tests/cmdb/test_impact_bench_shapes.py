@@ -4,11 +4,13 @@ bound, with the distances and paths `service.impact` returns (so a faster query 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.cmdb import service
 from vigil.cmdb.models import ConfigurationItem
 from vigil.cmdb.schemas import CICreate, ImpactDirection, ImpactQuery, ImpactRead
+from vigil.cmdb.service import reach
 from vigil.core.actor import Actor
 
 #: name -> class of the little estate.
@@ -124,3 +126,34 @@ def test_downstream_from_the_business_service_walks_the_edges_backwards(
 def _first(estate: dict[str, ConfigurationItem]) -> str:
     """vm-1 is reached downstream from both applications at distance 2: the smaller id is its parent."""
     return min((estate["billing-app"], estate["cart-app"]), key=lambda ci: ci.id).name
+
+
+def _reached(
+    session: Session, origins: list[ConfigurationItem], direction: ImpactDirection, depth: int
+) -> dict[str, int]:
+    walked = reach.walk(session, [ci.id for ci in origins], direction, depth)
+    rows = session.execute(
+        select(ConfigurationItem.name, walked.c.depth).join(walked, walked.c.node == ConfigurationItem.id)
+    )
+    return {name: depth for name, depth in rows}
+
+
+@pytest.mark.parametrize("direction", list(ImpactDirection))
+def test_the_complete_walk_finds_what_the_answer_finds_each_ci_once(
+    session: Session, admin: Actor, estate: dict[str, ConfigurationItem], direction: ImpactDirection
+) -> None:
+    """`reach.walk` (what incidents' impacted services come from) gives every CI of the impact answer
+    at the same shortest distance, through the cycle and the diamond, within the same depth bound."""
+    for origin, depth in (("switch-1", 10), ("switch-1", 2), ("cache-app", 25), ("shop", 10), ("vm-1", 3)):
+        answer = _impact(session, admin, estate[origin], direction=direction, depth=depth)
+        expected = {origin: 0} | {item.ci.name: item.distance for item in answer.items}
+        assert _reached(session, [estate[origin]], direction, depth) == expected
+
+
+def test_the_complete_walk_starts_from_several_cis_and_runs_again_on_the_same_connection(
+    session: Session, estate: dict[str, ConfigurationItem]
+) -> None:
+    both = _reached(session, [estate["orders-db"], estate["billing-app"]], ImpactDirection.UPSTREAM, 10)
+    assert both == {"orders-db": 0, "billing-app": 0, "cart-app": 1, "checkout": 1, "cache-app": 2, "shop": 2}
+    again = _reached(session, [estate["host-1"]], ImpactDirection.UPSTREAM, 1)
+    assert again == {"host-1": 0, "vm-1": 1}  # the table was emptied first

@@ -3,6 +3,8 @@ cycles, history, retiring with open work, and impacted services on incidents."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -263,6 +265,27 @@ def test_an_incident_stores_the_services_it_impacts_and_a_critical_one_raises_im
     assert [e.summary for e in raised] == [
         "raised the impact from Low to High: it affects Billing, a service of criticality 1"
     ]
+
+
+def test_impacted_services_are_all_found_however_far_the_nearest_answer_stops(
+    session: Session, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The impact answer lists the nearest CIs (its walk read to WALK_ROWS rows); what an incident impacts
+    comes from the complete walk, so a switch many CIs hang off still reaches the service at the top."""
+    cis = _chain(session, admin)
+    for n in range(12):
+        rack_host = make_ci(session, admin, f"rack-host-{n}")
+        relate(session, admin, rack_host, "connects_to", cis["switch"])  # type: ignore[arg-type]
+    # (the package exports the function `impact`, which hides the module of that name)
+    monkeypatch.setattr(importlib.import_module("vigil.cmdb.service.impact"), "WALK_ROWS", 5)
+    near = service.impact(session=session, actor=admin, ref="switch", query=ImpactQuery(depth=10))
+    assert near.truncated and "Billing" not in [i.ci.name for i in near.items]
+    incident = make_incident(session, admin, affected_cis=["switch"], impact="low")
+    assert [(s.ci.name, s.distance) for s in incident_service.to_read(incident).impacted_services] == [
+        ("cluster", 2),
+        ("Billing", 4),
+    ]
+    assert incident.impact == "high"  # Billing has criticality 1, however far it is
 
 
 def test_the_rule_is_configurable_and_a_set_priority_stays(session: Session, admin: Actor) -> None:

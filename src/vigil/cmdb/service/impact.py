@@ -24,12 +24,15 @@ from sqlalchemy.orm import Session
 from vigil.cmdb import policy, work
 from vigil.cmdb.models import CIClass, CIRelationship, ConfigurationItem
 from vigil.cmdb.schemas import CIRef, ImpactDirection, ImpactItem, ImpactQuery, ImpactRead, PathStep
+from vigil.cmdb.service import reach
 from vigil.cmdb.service.records import get
 from vigil.cmdb.vocabulary import REL_LABELS, SOURCE_TO_TARGET, Lifecycle, RelKind
 from vigil.core.actor import Actor
 
 #: The most CIs one answer carries (the nearest first); `truncated` says when there were more.
 MAX_ITEMS = 2000
+#: The most services stored on one incident (the nearest first).
+MAX_SERVICES = 200
 #: The most rows of the walk one answer reads (see the module's docstring).
 WALK_ROWS = 6_000
 
@@ -202,17 +205,19 @@ class ImpactedService:
 
 def impacted_services(session: Session, ci_ids: list[uuid.UUID], *, depth: int = 10) -> list[ImpactedService]:
     """The business and technical services a failure of any of `ci_ids` reaches (a service among them at
-    distance 0), nearest first. Not scoped to an actor: what an incident impacts is a fact of the CMDB."""
+    distance 0), nearest first, all of them: the complete walk (`reach`), not the nearest CIs an impact
+    answer lists, since a core switch's outage impacts services far beyond those. Not scoped to an actor:
+    what an incident impacts is a fact of the CMDB."""
     if not ci_ids:
         return []
-    dist = _best(_walk(sorted(set(ci_ids)), ImpactDirection.UPSTREAM, depth))
+    walked = reach.walk(session, ci_ids, ImpactDirection.UPSTREAM, depth)
     stmt = (
-        select(ConfigurationItem, dist.c.d)
-        .join(dist, dist.c.node == ConfigurationItem.id)
+        select(ConfigurationItem, walked.c.depth)
+        .join(walked, walked.c.node == ConfigurationItem.id)
         .join(CIClass, CIClass.key == ConfigurationItem.ci_class)
         .where(CIClass.is_service.is_(True), ConfigurationItem.status != Lifecycle.RETIRED)
-        .order_by(dist.c.d, ConfigurationItem.criticality, ConfigurationItem.name)
-        .limit(200)
+        .order_by(walked.c.depth, ConfigurationItem.criticality, ConfigurationItem.name)
+        .limit(MAX_SERVICES)
     )
     return [ImpactedService(ci, d) for ci, d in session.execute(stmt)]
 

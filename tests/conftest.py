@@ -29,6 +29,9 @@ from vigil.core import cache, clock
 from vigil.core.actor import Actor, Channel
 from vigil.core.db import Database, make_engine
 
+#: `cli_db` (a migrated database for `vigil ...` runs) for every CLI test module.
+pytest_plugins = ["tests.clihelp"]
+
 # Audit key: every test, and every `vigil` subprocess a test starts (they inherit the environment), uses a
 # throwaway key file in a temporary directory, never ./vigil-audit.key in the working tree.
 _AUDIT_KEY_DIR = tempfile.mkdtemp(prefix="vigil-test-audit-key-")

@@ -23,7 +23,6 @@ from vigil.cmdb.schemas import (
     CIQuery,
     CIRead,
     CIUpdate,
-    HistoryEntry,
     HistoryPage,
     ImpactQuery,
     ImpactRead,
@@ -124,13 +123,7 @@ def ci_impact(ref: str, db: Db, actor: ApiActor, query: Annotated[ImpactQuery, Q
 def ci_history(ref: str, db: Db, actor: ApiActor) -> HistoryPage:
     """Every recorded change of the CI (staff), oldest first."""
     with db.unit_of_work() as session:
-        rows = service.history(session=session, actor=actor, ref=ref)
-        return HistoryPage(
-            items=[
-                HistoryEntry(at=r.occurred_at, actor=r.actor_name, action=r.action, changes=r.changes)
-                for r in rows
-            ]
-        )
+        return service.history_page(session=session, actor=actor, ref=ref)
 
 
 @router.get("/{ref}/open-work", response_model=OpenWork, responses=FOUND)

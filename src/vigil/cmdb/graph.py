@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import graphviz
 
 from vigil.cmdb.schemas import CIRef, ImpactDirection, ImpactItem, ImpactRead
-from vigil.cmdb.vocabulary import REL_LABELS, SOURCE_TO_TARGET, RelKind
 
 #: The most CIs a drawing or a tree shows (the nearest first); the page says when more were reached.
 LIMIT = 150
@@ -68,14 +67,6 @@ class Shape:
     cut: bool
 
 
-def words(kind: RelKind, direction: ImpactDirection) -> str:
-    """How an edge from the nearer CI to the farther one reads. Upstream, the farther CI relies on the
-    nearer one (a host "runs" the app), except for part_of, where the part is nearer; downstream the
-    other way round."""
-    forward = (kind in SOURCE_TO_TARGET) == (direction is ImpactDirection.UPSTREAM)
-    return REL_LABELS[kind][0 if forward else 1]
-
-
 def shape(impact: ImpactRead, *, limit: int = LIMIT) -> Shape:
     """The nearest `limit` reached CIs as a tree under the origin, from each one's shortest path. A CI
     whose parent is not shown (the actor may not see it) hangs under the origin."""
@@ -83,7 +74,7 @@ def shape(impact: ImpactRead, *, limit: int = LIMIT) -> Shape:
     kept = impact.items[:limit]
     nodes: dict[uuid.UUID, Node] = {impact.origin.id: root}
     for item in kept:  # nearest first, so a parent is placed before its children
-        nodes[item.ci.id] = _node(item, impact.direction)
+        nodes[item.ci.id] = _node(item)
     for item in kept:
         parent = item.path[-2].ci.id if len(item.path) > 1 else impact.origin.id
         nodes.get(parent, root).children.append(nodes[item.ci.id])
@@ -91,8 +82,9 @@ def shape(impact: ImpactRead, *, limit: int = LIMIT) -> Shape:
     return Shape(root=root, shown=len(kept), reached=len(impact.items), cut=cut)
 
 
-def _node(item: ImpactItem, direction: ImpactDirection) -> Node:
-    said = words(item.path[-1].kind, direction) if item.path else ""
+def _node(item: ImpactItem) -> Node:
+    # The last step's label is the edge worded from the nearer CI (impact analysis words each step so).
+    said = item.path[-1].label if item.path else ""
     return Node(ci=item.ci, criticality=item.criticality, is_service=item.is_service, words=said)
 
 

@@ -33,16 +33,6 @@ from vigil.cmdb.schemas import (
 from vigil.core.facade import Operation, Transport, pages, parse, query, segment
 
 
-def _history(s: Any, a: Any, ref: str) -> HistoryPage:
-    rows = service.history(session=s, actor=a, ref=ref)
-    return HistoryPage(
-        items=[
-            HistoryEntry(at=r.occurred_at, actor=r.actor_name, action=r.action, changes=r.changes)
-            for r in rows
-        ]
-    )
-
-
 class CIs:
     """`v.cis`: configuration items, their relationships, impact, history and open work."""
 
@@ -184,7 +174,7 @@ class CIs:
     def history(self, ref: str | uuid.UUID) -> builtins.list[HistoryEntry]:
         answer = self._t.run(
             Operation(
-                local=lambda s, a: _history(s, a, str(ref)),
+                local=lambda s, a: service.history_page(session=s, actor=a, ref=str(ref)),
                 method="GET",
                 path=f"/cis/{segment(ref)}/history",
                 answer=HistoryPage.model_validate,

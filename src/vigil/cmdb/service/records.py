@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from vigil.auth import service as auth_service
 from vigil.cmdb import policy, work
 from vigil.cmdb.models import CIClass, CIExternalId, ConfigurationItem
-from vigil.cmdb.schemas import CICreate, CIQuery, CIUpdate, ExternalId
+from vigil.cmdb.schemas import CICreate, CIQuery, CIUpdate, ExternalId, HistoryEntry, HistoryPage
 from vigil.cmdb.service.classes import require_class, validate_attributes
 from vigil.cmdb.vocabulary import Lifecycle
 from vigil.core import audit, clock, pagination
@@ -270,6 +270,17 @@ def history(*, session: Session, actor: Actor, ref: str) -> list[AuditRecord]:
     ci = get(session=session, actor=actor, ref=ref)
     policy.require(actor, "ci.read_history")
     return audit.for_object(session, "ci", ci.id)
+
+
+def history_page(*, session: Session, actor: Actor, ref: str) -> HistoryPage:
+    """The CI's history as the API and the library give it."""
+    rows = history(session=session, actor=actor, ref=ref)
+    return HistoryPage(
+        items=[
+            HistoryEntry(at=r.occurred_at, actor=r.actor_name, action=r.action, changes=r.changes)
+            for r in rows
+        ]
+    )
 
 
 def classes_by_key(session: Session) -> dict[str, CIClass]:

@@ -16,7 +16,20 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Column, Index, Integer, MetaData, Table, Uuid, delete, exists, insert, literal, select
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Uuid,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -42,7 +55,13 @@ def walk(session: Session, origins: list[uuid.UUID], direction: ImpactDirection,
     conn = session.connection()
     conn.execute(CreateTable(REACH, if_not_exists=True))
     conn.execute(CreateIndex(_BY_DEPTH, if_not_exists=True))
-    conn.execute(delete(REACH))
+    # PostgreSQL never vacuums a temporary table: emptied by DELETE, a table that once held a core
+    # switch's 95,000 CIs slowed every later walk on the connection tenfold. TRUNCATE gives its storage
+    # back; SQLite's DELETE without a WHERE does the same.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("TRUNCATE cmdb_reach"))
+    else:
+        conn.execute(delete(REACH))
     conn.execute(insert(REACH), [{"node": o, "depth": 0} for o in sorted(set(origins))])
     frm, to = (
         (_REL.c.impact_from_id, _REL.c.impact_to_id)

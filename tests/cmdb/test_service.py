@@ -267,19 +267,24 @@ def test_an_incident_stores_the_services_it_impacts_and_a_critical_one_raises_im
     ]
 
 
-def test_impacted_services_are_all_found_however_far_the_nearest_answer_stops(
+def test_every_service_is_listed_however_many_nearer_cis_are_left_out(
     session: Session, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The impact answer lists the nearest CIs (its walk read to WALK_ROWS rows); what an incident impacts
-    comes from the complete walk, so a switch many CIs hang off still reaches the service at the top."""
+    """An answer lists the nearest MAX_ITEMS CIs and every service, with their paths (read back through
+    CIs it does not list), and counts all it reached; an incident on the switch stores the services."""
     cis = _chain(session, admin)
     for n in range(12):
         rack_host = make_ci(session, admin, f"rack-host-{n}")
         relate(session, admin, rack_host, "connects_to", cis["switch"])  # type: ignore[arg-type]
     # (the package exports the function `impact`, which hides the module of that name)
-    monkeypatch.setattr(importlib.import_module("vigil.cmdb.service.impact"), "WALK_ROWS", 5)
+    monkeypatch.setattr(importlib.import_module("vigil.cmdb.service.impact"), "MAX_ITEMS", 5)
     near = service.impact(session=session, actor=admin, ref="switch", query=ImpactQuery(depth=10))
-    assert near.truncated and "Billing" not in [i.ci.name for i in near.items]
+    assert near.truncated and near.reached == 18
+    assert [i.ci.name for i in near.items if not i.is_service] == ["host", "rack-host-0", "rack-host-1",
+                                                                   "rack-host-10", "rack-host-11"]  # fmt: skip
+    billing = next(i for i in near.services if i.ci.name == "Billing")
+    assert (billing.distance, [s.ci.name for s in billing.path]) == (4, ["host", "db", "app", "Billing"])
+    assert [(s.ci.name, s.distance) for s in near.services] == [("cluster", 2), ("Billing", 4)]
     incident = make_incident(session, admin, affected_cis=["switch"], impact="low")
     assert [(s.ci.name, s.distance) for s in incident_service.to_read(incident).impacted_services] == [
         ("cluster", 2),

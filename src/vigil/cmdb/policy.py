@@ -38,11 +38,16 @@ def require(actor: Actor, action: str) -> None:
     permissions.require(actor, ACTIONS, action)
 
 
+def sees_all(actor: Actor) -> bool:
+    """Whether `visible(actor)` is true of every CI (staff and CMDB managers)."""
+    return actor.has_any(READERS)
+
+
 def visible(actor: Actor, ci: Any = ConfigurationItem) -> ColumnElement[bool]:
     """SQL predicate of the CIs `actor` may see. Requesters see the live CIs of the classes marked for them
     (business and technical services, applications): what they pick when they report a problem. `ci` is
     the entity the condition is about (an alias, when a query joins CIs twice)."""
-    if actor.has_any(READERS):
+    if sees_all(actor):
         return true()
     pickable = select(CIClass.key).where(CIClass.requester_visible.is_(True)).scalar_subquery()
     return and_(ci.ci_class.in_(pickable), ci.status != Lifecycle.RETIRED)

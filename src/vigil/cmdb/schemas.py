@@ -192,9 +192,12 @@ class ImpactRead(BaseModel):
     direction: ImpactDirection
     depth: int
     items: list[ImpactItem]
-    services: list[ImpactItem] = Field(description="The business and technical services among `items`.")
+    services: list[ImpactItem] = Field(
+        description="The business and technical services among `items`: every one reached (up to 2,000)."
+    )
+    reached: int = Field(description="How many CIs (services and others) were reached within `depth`.")
     truncated: bool = Field(
-        description="More CIs were reached than an answer carries (2,000), or the walk was cut; the nearest are kept."
+        description="More CIs were reached than an answer lists: every service and the nearest 2,000 others are kept."
     )
 
 

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from vigil.core.actor import Actor
@@ -27,8 +28,10 @@ class WorkItem:
     link: str
 
 
+#: CI ids, as a list or as a query of one column (the CIs a walk reached, never loaded into Python).
+CIIds = list[uuid.UUID] | Select[tuple[uuid.UUID]]
 #: (session, actor, ci ids) -> the open work `actor` may see on those CIs.
-Provider = Callable[[Session, Actor, list[uuid.UUID]], list[WorkItem]]
+Provider = Callable[[Session, Actor, CIIds], list[WorkItem]]
 PROVIDERS: dict[str, Provider] = {}
 
 
@@ -36,9 +39,9 @@ def register(kind: str, provider: Provider) -> None:
     PROVIDERS[kind] = provider
 
 
-def open_work(session: Session, actor: Actor, ci_ids: list[uuid.UUID]) -> list[WorkItem]:
+def open_work(session: Session, actor: Actor, ci_ids: CIIds) -> list[WorkItem]:
     """The open work on any of `ci_ids`, from every registered domain, by number."""
-    if not ci_ids:
+    if isinstance(ci_ids, list) and not ci_ids:
         return []
     items = [item for provider in PROVIDERS.values() for item in provider(session, actor, ci_ids)]
     return sorted(items, key=lambda item: (item.kind, item.number))

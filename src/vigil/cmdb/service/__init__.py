@@ -1,7 +1,7 @@
 """CMDB use cases. Every adapter (API, UI, CLI, library, imports) calls these and nothing else writes."""
 
 from vigil.cmdb.service.classes import create_class, get_class, list_classes, require_class, update_class
-from vigil.cmdb.service.impact import impact, impacted_services, open_work_below, reach_ids
+from vigil.cmdb.service.impact import impact, impacted_services, open_work_below
 from vigil.cmdb.service.records import (
     create,
     get,
@@ -30,7 +30,6 @@ __all__ = [
     "list_classes",
     "open_work_below",
     "page_cis",
-    "reach_ids",
     "relate",
     "relationships",
     "require_class",

@@ -54,7 +54,7 @@ def record_raise(session: Session, actor: Actor, incident: Incident, old_impact:
     )  # fmt: skip
 
 
-def _open_incidents(session: Session, actor: Actor, ci_ids: list[uuid.UUID]) -> list[work.WorkItem]:
+def _open_incidents(session: Session, actor: Actor, ci_ids: work.CIIds) -> list[work.WorkItem]:
     """Open incidents `actor` may see on any of `ci_ids` (the CMDB's open-work provider)."""
     rows = session.execute(
         select(Incident.number, Incident.title, Incident.status, Incident.priority, incident_ci.c.ci_id)

@@ -49,14 +49,16 @@ BUDGET = 21
 #: A CMDB walk (`reach.walk`: every CI within the depth, each once) costs one statement per step, bounded
 #: by the depth (10) and never by the data: creating, indexing and emptying its temporary table, the
 #: origins, then at most one INSERT per step. An impact answer makes one walk; a CI's page two (the impact
-#: drawing, and the open work on what the CI relies on).
+#: drawing, and the open work on what the CI relies on). An impact answer then reads what it lists from
+#: the walk: the count per level, the nearest CIs, the services, their paths' CIs and the edges' kinds.
 WALK = 4 + 10
+ANSWER = 5
 
 
 def _budget(url: str) -> int:
     if re.fullmatch(r"/cis/[0-9a-f-]{36}(\?direction=\w+)?", url):
-        return BUDGET + 2 * WALK
-    return BUDGET + WALK if url.endswith("/impact") else BUDGET
+        return BUDGET + 2 * WALK + ANSWER
+    return BUDGET + WALK + ANSWER if url.endswith("/impact") else BUDGET
 
 PAGES = (
     "/incidents",

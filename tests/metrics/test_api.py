@@ -198,3 +198,9 @@ def test_template_rendering_errors_are_counted(db: Database) -> None:
     with TestClient(app, raise_server_exceptions=False) as client:
         assert client.get("/metrics-test/broken").status_code == 500
     assert metrics.REGISTRY.get_sample_value("itsm_template_rendering_errors_total", labels) == start + 1
+
+
+def test_metrics_is_outside_the_api_schema(api_client: TestClient) -> None:
+    """/metrics is not an API operation (include_in_schema=False), so the OpenAPI-driven access matrix
+    (tests/test_access_matrix.py) does not list it: its one access rule is the scrape token, tested above."""
+    assert "/metrics" not in api_client.get("/openapi.json").json()["paths"]

@@ -22,7 +22,7 @@ from vigil.core import auditseal, registry
 from vigil.core.config import Settings, get_settings
 from vigil.core.db import Database
 from vigil.version import __version__
-from vigil.web import contract, edge, health, problems, ratelimit
+from vigil.web import contract, edge, health, metrics, problems, ratelimit
 from vigil.web.deps import LoginRequired
 from vigil.web.templating import render_error
 
@@ -82,8 +82,10 @@ def create_app(
         per_token=settings.rate_limit_per_token,
         per_address=settings.rate_limit_per_address,
     )
+    app.add_middleware(metrics.RequestTimer)  # inside the edge: it sees the edge's last-resort 500 as one
     app.add_middleware(edge.Edge, trusted_proxies=settings.trusted_proxies)  # outermost
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for part in ("api", "ui"):  # every domain's REST endpoints, then its pages
         for router in registry.objects(part):
             app.include_router(router)

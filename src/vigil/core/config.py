@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     #: SQLite connections per process: one writer at a time, so a few are enough (each has its own cache).
     sqlite_pool_size: int = Field(default=6, ge=1, le=64)
 
+    #: A directory shared by every Vigil process on the host (`vigil serve --workers N`, `vigil worker`):
+    #: prometheus_client's multiprocess mode keeps each process's counters there and /metrics adds them
+    #: up. Unset: each process counts for itself (fine for one server process). docs/metrics.md
+    metrics_dir: str | None = None
+    #: When set, /metrics answers only `Authorization: Bearer <token>` (401 otherwise).
+    metrics_token: SecretStr | None = None
+
     #: API rate limits (per server process): per bearer token, and per client address for every API request.
     #: `limits` notation ("600/minute", "10/second;1000/hour"); empty turns that limit off.
     rate_limit_per_token: str = "600/minute"

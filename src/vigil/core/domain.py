@@ -15,5 +15,5 @@ DOMAIN = Domain(
         "vigil.core.savedviews",
     ),
     jobs=("vigil.core.idempotency", "vigil.core.jobs.upkeep"),
-    hooks=("vigil.core.auditseal",),
+    hooks=("vigil.core.auditseal", "vigil.core.jobs.metrics"),
 )

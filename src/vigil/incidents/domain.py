@@ -26,7 +26,7 @@ DOMAIN = Domain(
         ("report", "vigil.incidents.cli_sla_report:app", "Reports: SLA compliance."),
     ),
     jobs=("vigil.incidents.jobs",),
-    hooks=("vigil.incidents.links",),
+    hooks=("vigil.incidents.links", "vigil.incidents.metrics"),
     subscriptions=(Subscription("vigil.sla.events:SlaThresholdReached", "incidents.sla_threshold"),),
     settings="vigil.incidents.settings:get_incident_settings",
     facets=(("incidents", "vigil.incidents.library:Incidents"),),

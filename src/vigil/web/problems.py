@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from vigil.core import validation
+from vigil.core import metrics, validation
 from vigil.core.errors import REQUEST_VALIDATION, VigilError
 
 log = logging.getLogger("vigil.web")
@@ -85,7 +85,15 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def route_template(scope: Any) -> str:
+    """The matched route's path template (`/api/v1/incidents/{ref}`), never the raw path: a bounded
+    metric label. "unmatched" when no route matched (static files, 404s)."""
+    return str(getattr(scope.get("route"), "path", None) or "unmatched")
+
+
 def _vigil(request: Request, exc: VigilError) -> Response:
+    if exc.status == 422:
+        metrics.validation_error("service", route_template(request.scope))
     extra = dict(exc.extra)
     if exc.status == 422 and exc.errors:
         extra["errors"] = exc.errors  # one shape for every 422
@@ -98,6 +106,7 @@ def _vigil(request: Request, exc: VigilError) -> Response:
 
 
 def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    metrics.validation_error("request", route_template(request.scope))
     errors = _validation_errors(exc)
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
     return respond(request, 422, "Invalid input", detail, errors=errors, type=REQUEST_VALIDATION)
@@ -105,6 +114,7 @@ def _invalid(request: Request, exc: RequestValidationError) -> Response:
 
 def _http(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 400:  # FastAPI's answer to a body it cannot decode (not UTF-8, say)
+        metrics.validation_error("request", route_template(request.scope))
         errors = [{"field": "body", "message": "the request body is not valid UTF-8 JSON"}]
         detail = "the request body is not valid UTF-8 JSON"
         return respond(request, 422, "Invalid input", detail, errors=errors, type=REQUEST_VALIDATION)

@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import TemplateError
 from markupsafe import Markup
 
-from vigil.core import clock
+from vigil.core import clock, metrics
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -125,7 +126,11 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         # Set by the web login for requesters: their pages get the portal's top bar.
         "portal_nav": getattr(request.state, "portal_nav", False),
     }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    try:
+        return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    except TemplateError:  # counted, then answered as any unexpected error (the edge's 500)
+        metrics.template_error(name)
+        raise
 
 
 def render_error(request: Request, status: int, title: str, detail: str) -> HTMLResponse:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from vigil.core import clock
+from vigil.core import clock, metrics
 from vigil.core.config import get_settings
 from vigil.core.jobs.models import Job, JobStatus, PeriodicSchedule
 
@@ -165,6 +165,7 @@ def _reclaim_lapsed(session: Session, now: datetime, limit: int) -> list[uuid.UU
     for entry in session.scalars(_skip_locked(session, lapsed)).all():
         if entry.attempts < entry.max_attempts:
             again.append(entry.id)
+            metrics.retried(session, entry.name, "lease_expired")
             continue
         entry.status = JobStatus.FAILED
         entry.finished_at = now
@@ -223,6 +224,7 @@ def settle(session: Session, job_id: uuid.UUID, worker_id: str, error: str | Non
         entry.status = JobStatus.PENDING
         entry.last_error = error[:4000]
         entry.run_at = now + timedelta(seconds=min(3600, 2**entry.attempts * 5))
+        metrics.retried(session, entry.name, "error")
     session.flush()
     return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,7 @@ from vigil.auth import service as auth_service
 from vigil.auth.models import User
 from vigil.auth.roles import STAFF
 from vigil.cmdb import service as cmdb_service
-from vigil.core import audit, clock, events, numbering, pagination, search
+from vigil.core import audit, clock, events, metrics, numbering, pagination, search
 from vigil.core.actor import Actor
 from vigil.core.errors import IllegalTransition, Invalid, NotFound, check_version
 from vigil.core.pagination import Page, decode_cursor, encode_cursor, keyset
@@ -112,6 +113,7 @@ def _parent(session: Session, actor: Actor, ref: str, incident: Incident | None)
 def create(
     *, session: Session, actor: Actor, data: IncidentCreate, settings: IncidentSettings | None = None
 ) -> Incident:
+    started = time.perf_counter()
     settings = settings or get_incident_settings()
     policy.require(actor, "incident.create")
     if data.priority is not None:
@@ -164,6 +166,7 @@ def create(
     if incident.assigned_to is not None or incident.assignment_group is not None:
         transitions.assigned(session, actor, incident)
     session.flush()  # one unit-of-work flush for the incident, its CIs, its audit record and its event
+    metrics.ticket_created(session, clocks.RECORD, incident.priority, actor.channel, started)
     return incident
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from vigil.auth import service as auth_service
-from vigil.core import audit, clock, events
+from vigil.core import audit, clock, events, metrics
 from vigil.core.actor import Actor
 from vigil.core.errors import IllegalTransition, Invalid
 from vigil.incidents import lifecycle, policy
@@ -68,6 +68,7 @@ def apply(
     elif action in (Action.CLOSE, Action.CANCEL):
         incident.closed_at = now
     clocks.moved(session, incident, action, before, now, settings, acknowledged=acknowledged)
+    _measure(session, incident, action, acknowledged, now)
     text = step.reason if action is Action.REOPEN else step.note
     if text and text.strip():
         session.add(
@@ -104,6 +105,14 @@ def apply(
         assigned(session, actor, incident)
     session.flush()  # one flush for the change, its comment, its audit record and its event
     return incident
+
+
+def _measure(session: Session, incident: Incident, action: Action, acknowledged: bool, now: datetime) -> None:
+    """Time to acknowledge and to resolve, from the incident's creation; counted once committed."""
+    if acknowledged:
+        metrics.acknowledged(session, clocks.RECORD, incident.priority, incident.created_at, now)
+    if action is Action.RESOLVE:
+        metrics.resolved(session, clocks.RECORD, incident.priority, incident.created_at, now)
 
 
 def _noop(incident: Incident, step: Step, settings: IncidentSettings) -> None:

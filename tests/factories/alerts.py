@@ -55,7 +55,7 @@ def am_payload(*alerts: dict[str, Any], group_key: str = '{}:{alertname="HostDow
         "truncatedAlerts": 0,
         "status": "firing" if "firing" in statuses else "resolved",
         "receiver": "vigil",
-        "groupLabels": {"alertname": alerts[0]["labels"]["alertname"]},
+        "groupLabels": {},
         "commonLabels": {},
         "commonAnnotations": {},
         "externalURL": "http://alertmanager.example:9093",

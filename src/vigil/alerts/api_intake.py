@@ -78,7 +78,7 @@ def intake(
 
 def _answer(delivery_id: object, count: int, status: str, incidents: list[str]) -> IntakeResult:
     return IntakeResult(
-        delivery=delivery_id,  # type: ignore[arg-type]
+        delivery=delivery_id,
         alerts=count,
         status="processed" if status == "processed" else "queued",
         incidents=incidents,

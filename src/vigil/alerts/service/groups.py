@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,9 +48,10 @@ class Touched:
     items: list[Item] = field(default_factory=list)
 
 
-def _insert(session: Session, table: Any) -> Insert:
+def _insert(session: Session, table: Any) -> Any:
+    """PostgreSQL's or SQLite's INSERT (both take ON CONFLICT); typed Any as the two have no common type."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)  # type: ignore[no-any-return]
+    return dialect.insert(table)
 
 
 def _best(priorities: list[Priority]) -> Priority:

@@ -37,7 +37,7 @@ def to_read(integration: Integration) -> IntegrationRead:
         id=integration.id,
         name=integration.name,
         kind=Kind(integration.kind),
-        recovery=integration.recovery,  # type: ignore[arg-type]
+        recovery=integration.recovery,
         rules=Rules.model_validate(integration.rules),
         hmac=integration.hmac_secret is not None,
         active=integration.active,

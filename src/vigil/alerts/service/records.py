@@ -29,8 +29,8 @@ def to_read(alert: Alert) -> AlertRead:
         id=alert.id,
         integration=alert.integration.name,
         fingerprint=alert.fingerprint,
-        status=alert.status,  # type: ignore[arg-type]
-        priority=alert.priority,  # type: ignore[arg-type]
+        status=alert.status,
+        priority=alert.priority,
         labels=alert.labels,
         annotations=alert.annotations,
         starts_at=alert.starts_at,
@@ -40,7 +40,7 @@ def to_read(alert: Alert) -> AlertRead:
         first_seen_at=alert.first_seen_at,
         last_seen_at=alert.last_seen_at,
         group_id=alert.group_id,
-        group_status=alert.group.status,  # type: ignore[arg-type]
+        group_status=alert.group.status,
         incident=incident.number if incident is not None else None,
     )
 
@@ -116,7 +116,7 @@ def delivery_read(delivery: AlertDelivery) -> DeliveryRead:
         id=delivery.id,
         integration=delivery.integration.name,
         received_at=delivery.received_at,
-        status=delivery.status,  # type: ignore[arg-type]
+        status=delivery.status,
         alerts=delivery.alert_count,
         attempts=delivery.attempts,
         error=delivery.error,

@@ -10,7 +10,7 @@ DOMAIN = Domain(
         "vigil.alerts.api:router",
         "vigil.alerts.api:alerts_router",
     ),
-    ui=(),
+    ui=("vigil.alerts.ui:router",),
     cli=(),
     jobs=("vigil.alerts.jobs",),
     settings="vigil.alerts.settings:get_alert_settings",

@@ -153,3 +153,9 @@ def retry_delivery(*, session: Session, actor: Actor, delivery_id: uuid.UUID) ->
     delivery = intake.reprocess(session, delivery_id)
     assert delivery is not None
     return delivery
+
+
+def integration_names(*, session: Session, actor: Actor) -> list[str]:
+    """The integrations' names, for the alerts page's filter (staff)."""
+    policy.require(actor, "alert.read")
+    return list(session.scalars(select(Integration.name).order_by(Integration.name)))

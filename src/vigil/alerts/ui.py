@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from vigil.alerts import service
+from vigil.alerts.models import DeliveryStatus
 from vigil.alerts.schemas import AlertFilter, DeliveryFilter
 from vigil.alerts.service.records import delivery_read
 from vigil.auth.deps import WebActor
@@ -53,7 +54,7 @@ def promote(alert_id: uuid.UUID, db: Db, actor: WebActor) -> Response:
 def deliveries_page(request: Request, db: Db, actor: WebActor) -> Response:
     filters, raw = _filters(request, DeliveryFilter, ("status", "cursor"))
     if "status" not in raw:
-        filters.status = "failed"  # type: ignore[assignment]
+        filters.status = DeliveryStatus.FAILED
     with db.unit_of_work() as session:
         page = service.records.list_deliveries(session=session, actor=actor, filters=filters)
         items = [delivery_read(d) for d in page.items]

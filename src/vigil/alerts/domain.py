@@ -14,4 +14,5 @@ DOMAIN = Domain(
     cli=(),
     jobs=("vigil.alerts.jobs",),
     settings="vigil.alerts.settings:get_alert_settings",
+    facets=(("alerts", "vigil.alerts.library:Alerts"), ("integrations", "vigil.alerts.library:Integrations")),
 )

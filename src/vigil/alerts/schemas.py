@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from vigil.alerts.mapping import Rules
 from vigil.alerts.models import AlertStatus, DeliveryStatus, Kind, Recovery
-from vigil.core.schemas import UtcTime
+from vigil.core.schemas import Collection, UtcTime
 from vigil.incidents.priority import Priority
 
 IntegrationName = Annotated[
@@ -102,9 +102,7 @@ class AlertFilter(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-class AlertPage(BaseModel):
-    items: list[AlertRead]
-    next_cursor: str | None
+AlertPage = Collection[AlertRead]
 
 
 class DeliveryRead(BaseModel):
@@ -126,9 +124,7 @@ class DeliveryFilter(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryRead]
-    next_cursor: str | None
+DeliveryPage = Collection[DeliveryRead]
 
 
 class DryRunAlert(BaseModel):

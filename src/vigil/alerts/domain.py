@@ -11,7 +11,14 @@ DOMAIN = Domain(
         "vigil.alerts.api:alerts_router",
     ),
     ui=("vigil.alerts.ui:router",),
-    cli=(),
+    cli=(
+        ("alerts", "vigil.alerts.cli:app", "Alerts from monitoring: list, show, promote."),
+        (
+            "integration",
+            "vigil.alerts.cli:integrations",
+            "Alert integrations: create, list, show, rotate-token, dry-run.",
+        ),
+    ),
     jobs=("vigil.alerts.jobs",),
     settings="vigil.alerts.settings:get_alert_settings",
     facets=(("alerts", "vigil.alerts.library:Alerts"), ("integrations", "vigil.alerts.library:Integrations")),

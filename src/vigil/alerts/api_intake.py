@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from sqlalchemy.exc import SQLAlchemyError
 
-from vigil.alerts import payloads, service
+from vigil.alerts import service
 from vigil.alerts.models import Kind
 from vigil.alerts.schemas import IntakeResult
 from vigil.alerts.settings import get_alert_settings
@@ -62,7 +62,7 @@ def intake(
                 session, kind=kind, name=name, token=token, signature=signature, body=body
             )
             integration_id = integration.id
-            alerts = payloads.parse(integration.kind, body)  # a 422 here: nothing was written
+            alerts = service.intake.parse(integration, body)  # a 422 here: nothing was written
             count = len(alerts)
             delivery, done = service.intake.receive(session, integration, body, alerts)
             answer = _answer(delivery.id, count, delivery.status, done.incidents)

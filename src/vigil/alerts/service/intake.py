@@ -24,6 +24,7 @@ from vigil.alerts.schemas import DryRunAlert, DryRunResult
 from vigil.alerts.service import groups
 from vigil.alerts.service import incidents as bridge
 from vigil.core import clock
+from vigil.core.errors import Invalid
 from vigil.core.jobs import queue
 from vigil.incidents.models import Incident
 
@@ -44,6 +45,15 @@ def report(integration: str, results: list[str]) -> None:
     for result in results:
         for observe in observers:
             observe(integration, result)
+
+
+def parse(integration: Integration, body: bytes) -> list[Incoming]:
+    """The alerts of a delivery's body; a malformed one is reported `rejected` and raised (a 422)."""
+    try:
+        return payloads.parse(integration.kind, body)
+    except Invalid:
+        report(integration.name, ["rejected"])
+        raise
 
 
 @dataclass

@@ -90,8 +90,10 @@ def claim_groups(
     if by_key:
         rows = [_group_row(integration_id, key, members, now) for key, members in sorted(by_key.items())]
         created = {row["id"] for row in rows}
-        stmt = _insert(session, AlertGroup).values(rows)
-        session.execute(stmt.on_conflict_do_nothing(index_elements=["integration_id", "open_key"]))
+        stmt = _insert(session, AlertGroup.__table__)
+        # Parameters given apart (one multi-row INSERT all the same): the statement stays cached.
+        conflict = stmt.on_conflict_do_nothing(index_elements=["integration_id", "open_key"])
+        session.connection().execute(conflict, rows)
         found = session.execute(
             select(AlertGroup.open_key, AlertGroup.id).where(
                 AlertGroup.integration_id == integration_id, AlertGroup.open_key.in_(sorted(by_key))
@@ -153,7 +155,8 @@ def upsert_alerts(session: Session, integration_id: uuid.UUID, items: list[Item]
         }
         for i in sorted(items, key=lambda i: (str(i.group_id), i.alert.fingerprint))
     ]
-    stmt = _insert(session, Alert).values(rows)
+    table = Alert.__table__
+    stmt = _insert(session, table)
     excluded = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=["group_id", "fingerprint"],
@@ -164,10 +167,11 @@ def upsert_alerts(session: Session, integration_id: uuid.UUID, items: list[Item]
             "ends_at": excluded.ends_at,
             "generator_url": excluded.generator_url,
             "last_seen_at": excluded.last_seen_at,
-            "count": Alert.count + 1,
+            "count": table.c.count + 1,
         },
-    ).returning(Alert.group_id, Alert.fingerprint, Alert.count)
-    first = {(gid, fp) for gid, fp, count in session.execute(stmt) if count == 1}
+    ).returning(table.c.group_id, table.c.fingerprint, table.c.count)
+    found = session.connection().execute(stmt, rows)
+    first = {(gid, fp) for gid, fp, count in found if count == 1}
     for item in items:
         item.first_in_group = (item.group_id, item.alert.fingerprint) in first
 

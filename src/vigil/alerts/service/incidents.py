@@ -48,7 +48,6 @@ def find_cis(session: Session, rules: Rules, names: tuple[str, ...]) -> list[Con
         session.scalars(
             select(ConfigurationItem)
             .where(or_(ConfigurationItem.name.in_(names), ConfigurationItem.id.in_(by_external)))
-            .options()
             .limit(50)
         )
     )

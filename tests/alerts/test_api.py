@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories.alerts import am_alert, am_payload, body, make_integration
+from vigil.alerts import service
 from vigil.alerts.models import Alert, AlertDelivery
 from vigil.core.actor import Actor
 
@@ -188,3 +189,22 @@ def test_alerts_and_deliveries_over_the_api(
     assert len(deliveries) == 3 and deliveries[0]["integration"] == "prod-am"
     assert api_client.get("/api/v1/alert-deliveries", params={"status": "failed"}).json()["items"] == []
     assert api_client.post(f"/api/v1/alert-deliveries/{deliveries[0]['id']}/retry").status_code == 409
+
+
+def test_a_delivery_that_fails_processing_is_acknowledged_queued_and_listed(
+    hook: tuple[TestClient, str], api_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, token = hook
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("deadlock detected")
+
+    monkeypatch.setattr(service.intake.groups, "claim_groups", broken)
+    r = client.post(URL, content=body(am_payload(am_alert())), headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 202 and r.json()["status"] == "queued" and r.json()["incidents"] == []
+    monkeypatch.undo()
+    (failed,) = api_client.get("/api/v1/alert-deliveries", params={"status": "failed"}).json()["items"]
+    assert failed["id"] == r.json()["delivery"] and "deadlock detected" in failed["error"]
+    retried = api_client.post(f"/api/v1/alert-deliveries/{failed['id']}/retry")
+    assert retried.status_code == 200 and retried.json()["status"] == "processed"
+    assert len(api_client.get("/api/v1/incidents").json()["items"]) == 1

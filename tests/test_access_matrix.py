@@ -20,8 +20,13 @@ from sqlalchemy.orm import Session
 from tests.access import openapi
 from tests.access.openapi import OPERATIONS, PROTECTED, Operation, Targets
 from tests.conftest import Clock
+from tests.factories.alerts import am_alert, am_payload, make_integration
+from tests.factories.alerts import body as alert_body
 from tests.factories.auth import actor, api_token, make_team, make_user
 from tests.factories.incidents import make_incident
+from vigil.alerts import payloads
+from vigil.alerts import service as alerts_service
+from vigil.alerts.schemas import AlertFilter
 from vigil.app import create_app
 from vigil.auth import service as auth_service
 from vigil.auth.models import User
@@ -51,6 +56,9 @@ class World:
     stack: ExitStack
     #: A relationship of the core-switch CI.
     relationship: str = ""
+    #: A stored alert of the prod-am integration, and the delivery that brought it.
+    alert: str = ""
+    delivery: str = ""
 
     def client(self, who: str | None, scope: str | None = None) -> TestClient:
         """A client of its own per caller; an admin's token has the admin scope unless told otherwise."""
@@ -67,6 +75,8 @@ class World:
             category="Database",
             token_id=str(uuid.uuid4()),
             relationship=self.relationship,
+            alert=self.alert,
+            delivery=self.delivery,
         )
 
 
@@ -105,8 +115,20 @@ def world(db: Database, session: Session, admin: Actor) -> Iterator[World]:
             assignment_group="Service Desk",
         ),
     }
+    alert, delivery = _stored_alert(session, admin)
     with ExitStack() as stack:
-        yield World(create_app(db), session, users, incidents, stack, relationship)
+        yield World(create_app(db), session, users, incidents, stack, relationship, alert, delivery)
+
+
+def _stored_alert(session: Session, admin: Actor) -> tuple[str, str]:
+    """The prod-am integration with one stored (warning: P3, no incident) alert; its id and delivery's."""
+    integration, _ = make_integration(session, admin, name="prod-am")
+    raw = alert_body(am_payload(am_alert("DiskFilling", severity="warning")))
+    delivery, _ = alerts_service.intake.receive(
+        session, integration, raw, payloads.parse("alertmanager", raw)
+    )
+    alert = alerts_service.records.list_alerts(session=session, actor=admin, filters=AlertFilter()).items[0]
+    return str(alert.id), str(delivery.id)
 
 
 def send(client: TestClient, op: Operation, targets: Targets) -> Any:
@@ -382,6 +404,8 @@ def test_a_requester_never_sees_work_notes(world: World) -> None:
 #:   owner_or_admin  a non-administrator reaches only their own token: another's is 404
 #:   admin_config    administrators change it (a 409 or 422 for the generated body is fine); others 403
 #:   own             only the owner reaches it, administrators included (an inbox is personal): 404
+#:   integration     a monitoring system's webhook: the integration's own token or HMAC signature, never
+#:                   a user's token (a 401 for every user; tests/alerts/test_api.py covers it)
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/health"): "public",
     ("GET", "/api/v1/health/ready"): "public",
@@ -451,8 +475,25 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/notifications/{notification_id}/read"): "own",
     # The SLA compliance report: staff only; counts only the incidents the caller may see.
     ("GET", "/api/v1/incidents/sla-report"): "staff",
+    # Alert intake (tests/alerts): integrations are administrators' configuration; staff read and promote
+    # alerts; failed deliveries are administrators'; the webhooks take only an integration's credential.
+    ("GET", "/api/v1/integrations"): "admin_config",
+    ("POST", "/api/v1/integrations"): "admin_config",
+    ("GET", "/api/v1/integrations/{name}"): "admin_config",
+    ("PATCH", "/api/v1/integrations/{name}"): "admin_config",
+    ("POST", "/api/v1/integrations/{name}/rotate-token"): "admin_config",
+    ("POST", "/api/v1/integrations/{name}/dry-run"): "admin_config",
+    ("GET", "/api/v1/alerts"): "staff",
+    ("GET", "/api/v1/alerts/{alert_id}"): "staff",
+    ("POST", "/api/v1/alerts/{alert_id}/promote"): "staff",
+    ("GET", "/api/v1/alert-deliveries"): "admin_config",
+    ("POST", "/api/v1/alert-deliveries/{delivery_id}/retry"): "admin_config",
+    ("POST", "/api/v1/integrations/alertmanager/{name}"): "integration",
+    ("POST", "/api/v1/integrations/grafana/{name}"): "integration",
+    ("POST", "/api/v1/integrations/generic/{name}"): "integration",
     **{(op.method, op.path): "incident" for op in INCIDENT_OPS},
 }
+INTEGRATION_OPS = {key for key, kind in ACCESS.items() if kind == "integration"}
 ADMIN_ONLY = {key for key, kind in ACCESS.items() if kind == "admin"}
 ADMIN_OPS = [op for op in OPERATIONS if (op.method, op.path) in ADMIN_ONLY]
 #: kind -> roles refused, and with which status; every other role is allowed.
@@ -488,6 +529,8 @@ def test_every_operation_as_every_role(world: World, session: Session, role: str
         category="Database",
         token_id=token_id,
         relationship=world.relationship,
+        alert=world.alert,
+        delivery=world.delivery,
     )
     r = send(world.client(role), op, targets)
     refused, status = REFUSED[kind]
@@ -519,9 +562,19 @@ def test_admin_only_operations(world: World, op: Operation, who: str, scope: str
         assert r.status_code == 403 and is_problem(r), r.text
 
 
-@pytest.mark.parametrize("op", [op for op in PROTECTED if not op.safe], ids=str)
+@pytest.mark.parametrize(
+    "op", [op for op in PROTECTED if not op.safe and (op.method, op.path) not in INTEGRATION_OPS], ids=str
+)
 def test_a_read_scope_token_changes_nothing(world: World, op: Operation) -> None:
     client = world.client("admin", "read")
     assert client.get("/api/v1/me").status_code == 200
     r = send(client, op, world.targets())
     assert r.status_code == 403 and is_problem(r), r.text
+
+
+@pytest.mark.parametrize("op", [op for op in OPERATIONS if (op.method, op.path) in INTEGRATION_OPS], ids=str)
+@pytest.mark.parametrize("role", ROLES)
+def test_webhooks_refuse_every_user_token(world: World, role: str, op: Operation) -> None:
+    """A user's token (any role, the admin scope too) is never an integration's credential."""
+    r = send(world.client(role), op, world.targets())
+    assert r.status_code == 401 and is_problem(r), r.text

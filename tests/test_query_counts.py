@@ -22,9 +22,14 @@ from sqlalchemy.orm import Session
 
 from tests.access import openapi
 from tests.dbutil import BACKENDS, fresh_database
+from tests.factories.alerts import am_alert, am_payload, make_integration
+from tests.factories.alerts import body as alert_body
 from tests.factories.auth import WebClient, actor, api_token, login_as, make_team, make_user
 from tests.factories.incidents import make_incident
 from vigil import migrate
+from vigil.alerts import payloads
+from vigil.alerts import service as alerts_service
+from vigil.alerts.schemas import AlertFilter
 from vigil.app import create_app
 from vigil.auth import service as auth_service
 from vigil.auth.roles import Role
@@ -33,6 +38,7 @@ from vigil.cmdb.schemas import CICreate
 from vigil.core import attachments
 from vigil.core.actor import Actor
 from vigil.core.db import Database
+from vigil.core.errors import NotFound
 from vigil.core.related import LinkCreate
 from vigil.core.schemas import ListQuery
 from vigil.incidents import service
@@ -78,6 +84,8 @@ PAGES = (
     "/cis/{ci}/edit",
     "/cis/picker?q=ci",
     "/services",
+    "/alerts",
+    "/admin/alert-deliveries?status=processed",
 )
 
 
@@ -91,6 +99,8 @@ class World:
     link: str
     attachment: str
     ci: str
+    alert: str = ""
+    delivery: str = ""
 
 
 def _grow(session: Session, admin: Actor, size: int) -> str:
@@ -124,7 +134,23 @@ def _grow(session: Session, admin: Actor, size: int) -> str:
             body = CommentCreate(body=f"note {i}", internal=internal)
             service.add_comment(session=session, actor=admin, ref=inc.id, data=body)
         number = inc.number
+        _alert(session, admin, i)
     return number
+
+
+def _alert(session: Session, admin: Actor, i: int) -> tuple[str, str]:
+    """One more alert group of the prod-am integration, with its incident and affected CI; the ids of
+    the alert and its delivery."""
+    try:
+        integration = alerts_service.integrations.load(session, "prod-am")
+    except NotFound:
+        integration = make_integration(session, admin, name="prod-am")[0]
+    raw = alert_body(am_payload(am_alert(f"Down{i}", instance=f"ci-{i}"), group_key=f"g{i}"))
+    delivery, _ = alerts_service.intake.receive(
+        session, integration, raw, payloads.parse("alertmanager", raw)
+    )
+    alert = alerts_service.records.list_alerts(session=session, actor=admin, filters=AlertFilter(limit=1))
+    return str(alert.items[0].id), str(delivery.id)
 
 
 @pytest.fixture
@@ -147,6 +173,7 @@ def world(session: Session, admin: Actor) -> World:
     image.seek(0)
     stored = attachments.store(image, "image/png")
     attached = related.attach(session=session, actor=admin, ref=number, filename="graph.png", stored=stored)
+    alert, delivery = _alert(session, admin, next(_n))
     return World(
         admin,
         number,
@@ -156,6 +183,8 @@ def world(session: Session, admin: Actor) -> World:
         str(link.id),
         str(attached.id),
         str(core.id),
+        alert,
+        delivery,
     )
 
 
@@ -166,7 +195,7 @@ def _api_reads() -> list[openapi.Operation]:
 def _url(path: str, w: World) -> str:
     targets = openapi.Targets(
         incident=w.incident, user=w.user, category="Other", token_id=w.user, comment=w.comment,
-        link=w.link, attachment=w.attachment,
+        link=w.link, attachment=w.attachment, alert=w.alert, delivery=w.delivery,
     )  # fmt: skip
     url = openapi.url(openapi.Operation("GET", path, None), targets)
     return re.sub(r"/api/v1/teams/[^/]+$", f"/api/v1/teams/{w.team}", url)

@@ -10,6 +10,7 @@ from vigil.core import registry
 from vigil.core.facade import LocalTransport, Transport
 
 if TYPE_CHECKING:  # the facets' types, for editors and type checkers; they are loaded from the registry
+    from vigil.alerts.library import Alerts, Integrations
     from vigil.auth.library import Teams, Users
     from vigil.cmdb.library import CIClasses, CIs
     from vigil.incidents.library import Incidents
@@ -26,6 +27,8 @@ class Vigil:
         cis: CIs
         ci_classes: CIClasses
         sla: Sla
+        alerts: Alerts
+        integrations: Integrations
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport

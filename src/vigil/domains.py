@@ -12,6 +12,7 @@ INSTALLED = (
     "vigil.incidents.domain",
     "vigil.auditlog.domain",
     "vigil.notifications.domain",
+    "vigil.alerts.domain",
 )
 
 

@@ -57,6 +57,9 @@ class Targets:
     attachment: str = ""  # an attachment on `incident`, where a fixture made one
     relationship: str = ""  # a relationship of `ci`, where a fixture made one
     ci_class: str = "host"  # a built-in class (migration 0017)
+    integration: str = "prod-am"  # the world fixtures create an Alertmanager integration of that name
+    alert: str = ""  # a stored (P3) alert of it, where a fixture made one
+    delivery: str = ""  # a delivery of it, where a fixture made one
 
 
 def load_schema() -> dict[str, Any]:
@@ -114,7 +117,11 @@ def url(op: Operation, targets: Targets) -> str:
             "relationship_id": targets.relationship,
             "key": targets.ci_class,
             "level": "1",  # the world fixtures configure L1
+            "alert_id": targets.alert,
+            "delivery_id": targets.delivery,
         }
+        if name == "name" and op.path.startswith("/api/v1/integrations/"):
+            return targets.integration
         if op.path.startswith("/api/v1/sla/"):  # the built-in calendar and policy (migration 0014)
             return "24x7" if op.path.startswith("/api/v1/sla/calendars/") else "Action plan"
         if name == "user":  # a watcher of the incident

@@ -1,0 +1,1 @@
+"""Alert intake: monitoring webhooks (Alertmanager, Grafana, generic JSON) become alerts and incidents."""

@@ -66,6 +66,7 @@ def _budget(url: str) -> int:
         return BUDGET + 2 * WALK + ANSWER
     return BUDGET + WALK + ANSWER if url.endswith("/impact") else BUDGET
 
+
 PAGES = (
     "/incidents",
     "/incidents/new",

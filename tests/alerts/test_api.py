@@ -16,6 +16,7 @@ from tests.factories.alerts import am_alert, am_payload, body, make_integration
 from vigil.alerts import service
 from vigil.alerts.models import Alert, AlertDelivery
 from vigil.core.actor import Actor
+from vigil.core.metrics import REGISTRY
 
 URL = "/api/v1/integrations/alertmanager/prod-am"
 PROBLEM = "application/problem+json"
@@ -208,3 +209,33 @@ def test_a_delivery_that_fails_processing_is_acknowledged_queued_and_listed(
     retried = api_client.post(f"/api/v1/alert-deliveries/{failed['id']}/retry")
     assert retried.status_code == 200 and retried.json()["status"] == "processed"
     assert len(api_client.get("/api/v1/incidents").json()["items"]) == 1
+
+
+def test_every_result_is_counted_once_its_delivery_commits(
+    hook: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each alert's result passes through `intake.report()` once the delivery is committed, and is counted
+    in `itsm_alert_intake_total`; a malformed delivery counts `rejected`."""
+    client, token = hook
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr(service.intake, "observers", [lambda name, result: seen.append((name, result))])
+    before = {r: _intake("prod-am", r) for r in ("created", "attached", "resolved", "rejected")}
+    auth = {"Authorization": f"Bearer {token}"}
+    two = am_payload(am_alert(), am_alert("DiskFilling", severity="warning"))
+    assert client.post(URL, content=body(two), headers=auth).status_code == 202
+    assert (
+        client.post(URL, content=body(am_payload(am_alert(status="resolved"))), headers=auth).status_code
+        == 202
+    )
+    assert client.post(URL, content=b"[]", headers=auth).status_code == 422
+    # The warning shares the critical alert's group, so it attaches to that incident.
+    assert sorted(r for _, r in seen) == ["attached", "created", "rejected", "resolved"]
+    assert {name for name, _ in seen} == {"prod-am"}
+    assert {r: _intake("prod-am", r) - n for r, n in before.items()} == dict.fromkeys(before, 1.0)
+
+
+def _intake(integration: str, result: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "itsm_alert_intake_total", {"integration": integration, "result": result}
+    )
+    return value or 0.0

@@ -233,17 +233,3 @@ def test_alert_list_filters_and_pages(
     assert len(rest.items) == 1
     firing = service.records.list_alerts(session=session, actor=admin, filters=AlertFilter(status="firing"))
     assert sorted(a.fingerprint[:5] for a in firing.items) == ["fp-A1", "fp-A2"]
-
-
-def test_every_result_passes_through_report(
-    integration: Integration, deliver: Deliver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen: list[tuple[str, str]] = []
-    monkeypatch.setattr(service.intake, "observers", [lambda name, result: seen.append((name, result))])
-    deliver(integration, am_payload(am_alert(), am_alert("DiskFilling", severity="warning")))
-    deliver(integration, am_payload(am_alert(status="resolved")))
-    with pytest.raises(Invalid):
-        service.intake.parse(integration, b"[]")
-    # The warning shares the critical alert's group, so it attaches to that incident.
-    assert sorted(r for _, r in seen) == ["attached", "created", "rejected", "resolved"]
-    assert {name for name, _ in seen} == {"prod-am"}

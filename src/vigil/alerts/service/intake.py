@@ -23,7 +23,7 @@ from vigil.alerts.payloads import Incoming
 from vigil.alerts.schemas import DryRunAlert, DryRunResult
 from vigil.alerts.service import groups
 from vigil.alerts.service import incidents as bridge
-from vigil.core import clock
+from vigil.core import clock, metrics
 from vigil.core.errors import Invalid
 from vigil.core.jobs import queue
 from vigil.incidents.models import Incident
@@ -40,11 +40,20 @@ FIRST_BACKOFF = timedelta(seconds=30)
 observers: list[Callable[[str, str], None]] = []
 
 
-def report(integration: str, results: list[str]) -> None:
-    """Every alert's result passes here once."""
-    for result in results:
-        for observe in observers:
-            observe(integration, result)
+def report(integration: str, results: list[str], session: Session | None = None) -> None:
+    """Every alert's result passes here once: counted in `itsm_alert_intake_total` (once `session`
+    commits, when there is one: a delivery rolled back was not received) and told to `observers`."""
+
+    def count() -> None:
+        for result in results:
+            metrics.alert_intake(integration, result)
+            for observe in observers:
+                observe(integration, result)
+
+    if session is None:
+        count()
+    else:
+        metrics.after_commit(session, count)
 
 
 def parse(integration: Integration, body: bytes) -> list[Incoming]:
@@ -142,7 +151,7 @@ def receive(
     done = _attempt(session, integration, delivery, alerts)
     session.add(delivery)
     session.flush()
-    report(integration.name, done.results)
+    report(integration.name, done.results, session)
     return delivery, done
 
 
@@ -185,7 +194,7 @@ def reprocess(session: Session, delivery_id: uuid.UUID) -> AlertDelivery | None:
     alerts = payloads.parse(integration.kind, delivery.body.encode("utf-8"))
     done = _attempt(session, integration, delivery, alerts)
     session.flush()
-    report(integration.name, done.results)
+    report(integration.name, done.results, session)
     return delivery
 
 

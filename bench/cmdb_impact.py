@@ -316,7 +316,7 @@ def render(results: dict[str, list[Row]], fills: dict[str, str], command: str, r
         " ANALYZE: " + ", ".join(f"{k} {v}" for k, v in fills.items()) + ".",
         "",
         f"Each origin: 3 warm-ups, then {runs} rounds alternating Vigil's `service.impact(...,"
-        " query=ImpactQuery(depth=10))` (its own unit of work, an admin actor), the bare SQL (the one"
+        " query=ImpactQuery(depth=10))` (its own unit of work, an admin actor), the bare walk (the"
         " walk the answer is read from, `reach.walk`, on a plain connection,"
         " counting what it reached: no session, ORM entities, policy, paths or read models) and `GET /api/v1/cis/{id}/impact?depth=10` through a"
         ' FastAPI TestClient (token auth, JSON). p95 by nearest rank. "Reached" counts the CIs within 10'

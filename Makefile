@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?=
 PORT   ?=
 
-.PHONY: run demo test fuzz lint typecheck migrate install dev bench bench-cli bench-load bench-compare bench-sla bench-netbox bench-cmdb clean
+.PHONY: run demo test fuzz lint typecheck migrate install dev bench bench-cli bench-load bench-compare bench-sla bench-netbox bench-cmdb bench-alerts clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vigil needs Python >= 3.11"'
@@ -102,3 +102,11 @@ bench-cmdb: dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Alert storm (docs/benchmarks.md, "Alert intake: storm"): wipes BENCH_ALERTS_URL, then rounds of 10,000
+# Alertmanager alerts in batches of 10 at concurrency 8 to two `vigil serve`, alternating with the reference.
+BENCH_ALERTS_URL  ?= postgresql+psycopg://postgres@127.0.0.1:5432/vigil_alertbench
+BENCH_ALERTS_ARGS ?=
+
+bench-alerts: dev
+	VIGIL_AUDIT_KEY_FILE=$(BENCH_AUDIT_KEY) $(BIN)/python -m bench.alerts_storm --url $(BENCH_ALERTS_URL) $(BENCH_ALERTS_ARGS)

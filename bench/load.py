@@ -169,6 +169,8 @@ class Plan:
     context: Context = field(default_factory=Context)
     pids: list[int] = field(default_factory=list)
     seed: int = 7
+    #: A request builder of the caller's own (bench.alerts_storm's batches); else `scenario` names one.
+    builder: Builder | None = None
 
     def __post_init__(self) -> None:
         self.urls = [check_loopback(u) for u in self.urls]
@@ -214,7 +216,7 @@ async def _discover(client: httpx.AsyncClient, ctx: Context) -> None:
 
 
 async def run_async(plan: Plan) -> Result:
-    build = scenarios(plan.context)[plan.scenario]
+    build = plan.builder or scenarios(plan.context)[plan.scenario]
     clients = [_client(u, plan) for u in plan.urls]
     try:
         if plan.scenario == "comment" and not plan.context.open_numbers:

@@ -296,7 +296,14 @@ def table(backend: str, rows: list[Row]) -> list[str]:
     return lines
 
 
-def render(results: dict[str, list[Row]], fills: dict[str, str], command: str, runs: int, loads: str) -> str:
+def render(
+    results: dict[str, list[Row]],
+    fills: dict[str, str],
+    command: str,
+    runs: int,
+    loads: str,
+    warmups: int = 3,
+) -> str:
     lines = [
         BEGIN,
         HEADING,
@@ -315,7 +322,7 @@ def render(results: dict[str, list[Row]], fills: dict[str, str], command: str, r
         " `impact_to_id` from `vigil.cmdb.vocabulary.impact_edge`), not through the service, then"
         " ANALYZE: " + ", ".join(f"{k} {v}" for k, v in fills.items()) + ".",
         "",
-        f"Each origin: 3 warm-ups, then {runs} rounds alternating Vigil's `service.impact(...,"
+        f"Each origin: {warmups} warm-up(s), then {runs} rounds alternating Vigil's `service.impact(...,"
         " query=ImpactQuery(depth=10))` (its own unit of work, an admin actor), the bare walk (the"
         " walk the answer is read from, `reach.walk`, on a plain connection,"
         " counting what it reached: no session, ORM entities, policy, paths or read models) and `GET /api/v1/cis/{id}/impact?depth=10` through a"
@@ -367,8 +374,9 @@ def main(argv: list[str] | None = None) -> str:
             log(f"{backend}: {url}")
             results[backend], fills[backend] = run_backend(url, topo, args.runs, args.warmups)
             loads.append(f"{backend} {os.getloadavg()[0]:.1f}")
-    command = f'make bench-cmdb BENCH_CMDB_ARGS="--runs {args.runs}"  # python -m bench.cmdb_impact --runs {args.runs}'
-    section = render(results, fills, command, args.runs, ", ".join(loads))
+    flags = f"--runs {args.runs} --warmups {args.warmups}"
+    command = f'make bench-cmdb BENCH_CMDB_ARGS="{flags}"  # python -m bench.cmdb_impact {flags}'
+    section = render(results, fills, command, args.runs, ", ".join(loads), args.warmups)
     if not args.no_doc:
         write_doc(section)
     print(section)

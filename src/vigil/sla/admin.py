@@ -84,6 +84,7 @@ def _check_calendar(defn: dict[str, Any]) -> businesstime.Calendar:
 
 def create_calendar(*, session: Session, actor: Actor, data: CalendarCreate) -> SlaCalendar:
     policy.require(actor, "sla.manage")
+    sla_service.rules_changed(session)
     values = _plain(data.model_dump(include=set(CALENDAR_FIELDS)))
     _check_calendar(values)
     if session.scalar(select(SlaCalendar.id).where(SlaCalendar.name == data.name)) is not None:
@@ -108,6 +109,7 @@ def update_calendar(
 ) -> SlaCalendar:
     """Change the fields given; running clocks keep the definition they started with."""
     policy.require(actor, "sla.manage")
+    sla_service.rules_changed(session)
     row = get_calendar(session=session, actor=actor, name=name)
     check_version(f"SLA calendar {name!r}", row.version, expected_version)
     given = _plain(data.model_dump(include=set(CALENDAR_FIELDS), exclude_unset=True))
@@ -139,6 +141,7 @@ def delete_calendar(
     *, session: Session, actor: Actor, name: str, expected_version: int | frozenset[int] | None = None
 ) -> None:
     policy.require(actor, "sla.manage")
+    sla_service.rules_changed(session)
     row = get_calendar(session=session, actor=actor, name=name)
     check_version(f"SLA calendar {name!r}", row.version, expected_version)
     if row.builtin:
@@ -278,6 +281,7 @@ def condition_names(session: Session, conditions: dict[str, Any]) -> dict[str, l
 
 def create_policy(*, session: Session, actor: Actor, data: PolicyCreate) -> SlaPolicy:
     policy.require(actor, "sla.manage")
+    sla_service.rules_changed(session)
     targets = {p: t.model_dump() for p, t in sorted(data.targets.items())}
     _check_targets(session, targets)
     if session.scalar(select(SlaPolicy.id).where(SlaPolicy.name == data.name)) is not None:
@@ -305,6 +309,7 @@ def update_policy(
 ) -> SlaPolicy:
     """Change the fields given (activate, reorder, retarget); running clocks keep their snapshot."""
     policy.require(actor, "sla.manage")
+    sla_service.rules_changed(session)
     row = get_policy(session=session, actor=actor, name=name)
     check_version(f"SLA policy {name!r}", row.version, expected_version)
     given: dict[str, Any] = {}
@@ -333,6 +338,7 @@ def delete_policy(
     *, session: Session, actor: Actor, name: str, expected_version: int | frozenset[int] | None = None
 ) -> None:
     policy.require(actor, "sla.manage")
+    sla_service.rules_changed(session)
     row = get_policy(session=session, actor=actor, name=name)
     check_version(f"SLA policy {name!r}", row.version, expected_version)
     if row.builtin:

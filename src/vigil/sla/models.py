@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.core import clock
 from vigil.core.db import Base, UUIDPk
@@ -110,3 +110,6 @@ class SlaClockEvent(UUIDPk, Base):
     kind: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Set when the event is made, so that one flush always writes a new clock before its events (the
+    #: unit of work orders tables by their relationships, not by their foreign keys).
+    clock: Mapped[SlaClock] = relationship(lazy="raise")

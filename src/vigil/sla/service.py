@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from vigil.core import clock, events
+from vigil.core import cache, clock, events
 from vigil.sla import businesstime
 from vigil.sla.events import SlaThresholdReached
 from vigil.sla.models import SlaCalendar, SlaClock, SlaClockEvent, SlaPolicy
@@ -119,18 +119,56 @@ def condition_ids(values: list[Any]) -> set[uuid.UUID]:
     return out
 
 
-def choose_policy(session: Session, facts: Facts) -> SlaPolicy | None:
+@dataclass(frozen=True)
+class Rule:
+    """An active policy as clocks start under it: read once per process (`_RULES`), never changed in place."""
+
+    id: uuid.UUID
+    name: str
+    conditions: dict[str, Any]
+    targets: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rules:
+    policies: tuple[Rule, ...]  # the active ones, by position
+    calendars: dict[str, dict[str, Any]]  # every calendar's definition, by name
+
+
+def _load_rules(session: Session) -> Rules:
+    with session.no_autoflush:  # the caller's pending rows go in its one flush, later
+        rows = session.scalars(
+            select(SlaPolicy).where(SlaPolicy.active).order_by(SlaPolicy.position, SlaPolicy.name)
+        )
+        policies = tuple(Rule(p.id, p.name, dict(p.conditions or {}), dict(p.targets)) for p in rows)
+        calendars = {r.name: definition(r) for r in session.scalars(select(SlaCalendar))}
+    return Rules(policies, calendars)
+
+
+#: Every create starts clocks under these: read once per process, not per write (core/cache.py). A
+#: change made through sla.admin drops them when it commits; other processes read it within 5 seconds.
+_RULES = cache.Cached(_load_rules)
+
+
+def rules_changed(session: Session) -> None:
+    """`session` changed a policy or calendar: clocks started after it commits use the change."""
+    _RULES.invalidate_after_commit(session)
+
+
+def choose_policy(session: Session, facts: Facts) -> Rule | None:
     """The first active policy, by position, whose conditions all hold."""
-    rows = session.scalars(
-        select(SlaPolicy).where(SlaPolicy.active).order_by(SlaPolicy.position, SlaPolicy.name)
-    )
     return next(
-        (p for p in rows if _matches(p.conditions or {}, facts) and facts.priority in p.targets), None
+        (
+            p
+            for p in _RULES.get(session).policies
+            if _matches(p.conditions, facts) and facts.priority in p.targets
+        ),
+        None,
     )
 
 
 def _event(session: Session, c: SlaClock, kind: str, at: datetime, **data: Any) -> None:
-    session.add(SlaClockEvent(id=uuid.uuid4(), clock_id=c.id, kind=kind, at=at, data=data))
+    session.add(SlaClockEvent(id=uuid.uuid4(), clock_id=c.id, clock=c, kind=kind, at=at, data=data))
 
 
 def _cal(c: SlaClock) -> businesstime.Calendar:
@@ -175,10 +213,8 @@ def start(
     chosen = choose_policy(session, facts)
     if chosen is None:
         return []
-    names = {t["calendar"] for t in chosen.targets.values()}
-    calendars = {
-        r.name: definition(r) for r in session.scalars(select(SlaCalendar).where(SlaCalendar.name.in_(names)))
-    }
+    known = _RULES.get(session).calendars
+    calendars = {n: known[n] for n in sorted({t["calendar"] for t in chosen.targets.values()}) if n in known}
     target = chosen.targets[facts.priority]
     made = []
     for metric in METRICS:

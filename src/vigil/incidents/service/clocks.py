@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from vigil.incidents.lifecycle import Action, Status
 from vigil.incidents.models import Incident
@@ -33,7 +34,9 @@ def facts(incident: Incident) -> sla.Facts:
 
 
 def started(session: Session, incident: Incident, at: datetime) -> None:
-    sla.start(session, record_type=RECORD, record_id=incident.id, facts=facts(incident), at=at)
+    made = sla.start(session, record_type=RECORD, record_id=incident.id, facts=facts(incident), at=at)
+    # A new incident's clocks are the ones just made: its answer reads them without a query.
+    set_committed_value(incident, "sla_clocks", sorted(made, key=lambda c: c.metric))
 
 
 def moved(

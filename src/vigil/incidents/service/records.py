@@ -137,6 +137,7 @@ def create(
         if data.assignment_group
         else None,
         affected_cis=cmdb_service.resolve_many(session, data.affected_cis, field="affected_cis", actor=actor),
+        impacted_services=[],  # a new incident has none until impact.refresh (no query to find that out)
         tags=sorted(set(data.tags)),
         parent=_parent(session, actor, data.parent, None) if data.parent else None,
         created_at=now,

@@ -8,19 +8,21 @@ are written in key order, so two batches never lock the same rows in opposite or
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, column, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from vigil.alerts.mapping import Mapped
 from vigil.alerts.models import Alert, AlertGroup, AlertStatus
 from vigil.alerts.payloads import Incoming
+from vigil.incidents.models import Incident
 from vigil.incidents.priority import Priority
 
 
@@ -45,33 +47,57 @@ class Touched:
     id: uuid.UUID
     incident_id: uuid.UUID | None
     created: bool
+    incident_number: str | None = None
     items: list[Item] = field(default_factory=list)
 
 
-def _insert(session: Session, table: Any) -> Any:
+def _dialect(session: Session) -> str:
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
     """PostgreSQL's or SQLite's INSERT (both take ON CONFLICT); typed Any as the two have no common type."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(AlertGroup.__table__).on_conflict_do_nothing(index_elements=["integration_id", "open_key"])
 
 
 def _best(priorities: list[Priority]) -> Priority:
     return min(priorities, key=lambda p: int(p.value[1]))
 
 
+#: The hot statements of intake, built once (a statement built per call costs more than it runs for).
+#: A group's incident comes with it (id and number): the answer names it without another query.
+_HELD = (
+    select(Alert.fingerprint, Alert.group_id, AlertGroup.incident_id, Incident.number)
+    .join(AlertGroup, AlertGroup.id == Alert.group_id)
+    .outerjoin(Incident, Incident.id == AlertGroup.incident_id)
+    .where(
+        Alert.integration_id == bindparam("integration_id"),
+        Alert.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+        AlertGroup.open_key.is_not(None),
+    )
+)
+_OPEN_BY_KEY = (
+    select(AlertGroup.open_key, AlertGroup.id, AlertGroup.incident_id, Incident.number)
+    .outerjoin(Incident, Incident.id == AlertGroup.incident_id)
+    .where(
+        AlertGroup.integration_id == bindparam("integration_id"),
+        AlertGroup.open_key.in_(bindparam("keys", expanding=True)),
+    )
+)
+
+#: A group's incident as a lookup found it: (id, number), or (None, None).
+IncidentRef = tuple[uuid.UUID | None, str | None]
+
+
 def open_groups_by_fingerprint(
     session: Session, integration_id: uuid.UUID, fingerprints: list[str]
-) -> dict[str, uuid.UUID]:
-    """The open group already holding each fingerprint (Alertmanager may regroup an alert)."""
-    rows = session.execute(
-        select(Alert.fingerprint, Alert.group_id)
-        .join(AlertGroup, AlertGroup.id == Alert.group_id)
-        .where(
-            Alert.integration_id == integration_id,
-            Alert.fingerprint.in_(fingerprints),
-            AlertGroup.open_key.is_not(None),
-        )
-    )
-    return {fp: gid for fp, gid in rows}
+) -> dict[str, tuple[uuid.UUID, IncidentRef]]:
+    """The open group already holding each fingerprint (Alertmanager may regroup an alert), with the
+    group's incident."""
+    rows = session.execute(_HELD, {"integration_id": integration_id, "fingerprints": fingerprints})
+    return {fp: (gid, (incident_id, number)) for fp, gid, incident_id, number in rows}
 
 
 def claim_groups(
@@ -80,29 +106,25 @@ def claim_groups(
     """Put every item in a group: the open one holding its fingerprint, else its group key's open group
     (created here when there is none). Returns the groups touched, by id."""
     held = open_groups_by_fingerprint(session, integration_id, sorted({i.alert.fingerprint for i in items}))
+    incidents: dict[uuid.UUID, IncidentRef] = {}
     by_key: dict[str, list[Item]] = {}
     for item in items:
         if item.alert.fingerprint in held:
-            item.group_id = held[item.alert.fingerprint]
+            item.group_id, incidents[item.group_id] = held[item.alert.fingerprint]
         else:
             by_key.setdefault(key_of(item.alert.group_key), []).append(item)
     created: set[uuid.UUID] = set()
     if by_key:
         rows = [_group_row(integration_id, key, members, now) for key, members in sorted(by_key.items())]
         created = {row["id"] for row in rows}
-        stmt = _insert(session, AlertGroup.__table__)
         # Parameters given apart (one multi-row INSERT all the same): the statement stays cached.
-        conflict = stmt.on_conflict_do_nothing(index_elements=["integration_id", "open_key"])
-        session.connection().execute(conflict, rows)
-        found = session.execute(
-            select(AlertGroup.open_key, AlertGroup.id).where(
-                AlertGroup.integration_id == integration_id, AlertGroup.open_key.in_(sorted(by_key))
-            )
-        )
-        for key, gid in found:
+        session.connection().execute(_claim_statement(_dialect(session)), rows)
+        found = session.execute(_OPEN_BY_KEY, {"integration_id": integration_id, "keys": sorted(by_key)})
+        for key, gid, incident_id, number in found:
+            incidents[gid] = (incident_id, number)
             for item in by_key.get(key or "", []):
                 item.group_id = gid
-    return _touched(session, items, created)
+    return _touched(items, created, incidents)
 
 
 def _group_row(integration_id: uuid.UUID, key: str, members: list[Item], now: datetime) -> dict[str, Any]:
@@ -120,15 +142,19 @@ def _group_row(integration_id: uuid.UUID, key: str, members: list[Item], now: da
     }
 
 
-def _touched(session: Session, items: list[Item], created: set[uuid.UUID]) -> dict[uuid.UUID, Touched]:
-    ids = sorted({i.group_id for i in items if i.group_id is not None})
-    incidents = dict(
-        session.execute(select(AlertGroup.id, AlertGroup.incident_id).where(AlertGroup.id.in_(ids))).all()
-    )
-    touched = {gid: Touched(id=gid, incident_id=incidents.get(gid), created=gid in created) for gid in ids}
-    for item in items:
+def _touched(
+    items: list[Item], created: set[uuid.UUID], incidents: dict[uuid.UUID, IncidentRef]
+) -> dict[uuid.UUID, Touched]:
+    touched: dict[uuid.UUID, Touched] = {}
+    for item in sorted(items, key=lambda i: str(i.group_id)):
         if item.group_id is None:  # its group closed between the two statements: a rare race
             raise RuntimeError(f"alert {item.alert.fingerprint}: its group could not be claimed; retry")
+        if item.group_id not in touched:
+            incident_id, number = incidents.get(item.group_id, (None, None))
+            touched[item.group_id] = Touched(
+                id=item.group_id, incident_id=incident_id, created=item.group_id in created,
+                incident_number=number,
+            )  # fmt: skip
         touched[item.group_id].items.append(item)
     return touched
 
@@ -155,10 +181,37 @@ def upsert_alerts(session: Session, integration_id: uuid.UUID, items: list[Item]
         }
         for i in sorted(items, key=lambda i: (str(i.group_id), i.alert.fingerprint))
     ]
+    dialect = _dialect(session)
+    stmt = _upsert_statement(dialect, tuple(rows[0]))
+    if dialect == "postgresql":
+        found = session.connection().execute(stmt, {"rows": [_json_row(r) for r in rows]})
+    else:
+        found = session.connection().execute(stmt, rows)
+    first = {(gid, fp) for gid, fp, count in found if count == 1}
+    for item in items:
+        item.first_in_group = (item.group_id, item.alert.fingerprint) in first
+
+
+@functools.cache
+def _upsert_statement(dialect: str, names: tuple[str, ...]) -> Any:
+    """Insert the alerts or count the repeat on the existing row; returns (group, fingerprint, count).
+
+    On PostgreSQL the batch is one JSON parameter (`INSERT ... SELECT * FROM jsonb_to_recordset(:rows)`),
+    so the statement is the same short text whatever the batch's size: the driver converts it once and
+    keeps it, instead of parsing a multi-row VALUES of hundreds of parameters on every delivery."""
     table = Alert.__table__
-    stmt = _insert(session, table)
+    if dialect == "postgresql":
+        columns = [table.c[name] for name in names]
+        source = (
+            func.jsonb_to_recordset(bindparam("rows", type_=postgresql.JSONB))
+            .table_valued(*(column(c.name, c.type) for c in columns))
+            .render_derived(name="r", with_types=True)
+        )
+        stmt = postgresql.insert(table).from_select(list(names), select(*source.c))
+    else:
+        stmt = sqlite.insert(table)
     excluded = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["group_id", "fingerprint"],
         set_={
             "status": excluded.status,
@@ -170,10 +223,11 @@ def upsert_alerts(session: Session, integration_id: uuid.UUID, items: list[Item]
             "count": table.c.count + 1,
         },
     ).returning(table.c.group_id, table.c.fingerprint, table.c.count)
-    found = session.connection().execute(stmt, rows)
-    first = {(gid, fp) for gid, fp, count in found if count == 1}
-    for item in items:
-        item.first_in_group = (item.group_id, item.alert.fingerprint) in first
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v
+            for k, v in row.items()}  # fmt: skip
 
 
 def link_incident(session: Session, group_id: uuid.UUID, incident_id: uuid.UUID) -> None:

@@ -26,7 +26,6 @@ from vigil.alerts.service import incidents as bridge
 from vigil.core import clock, metrics
 from vigil.core.errors import Invalid
 from vigil.core.jobs import queue
-from vigil.incidents.models import Incident
 
 log = logging.getLogger("vigil.alerts")
 
@@ -69,7 +68,6 @@ def parse(integration: Integration, body: bytes) -> list[Incoming]:
 class Processed:
     results: list[str] = field(default_factory=list)
     incidents: list[str] = field(default_factory=list)
-    incident_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 def _unique(alerts: list[Incoming]) -> list[Incoming]:
@@ -96,14 +94,8 @@ def process(session: Session, integration: Integration, alerts: list[Incoming]) 
         if incident_id is not None:
             bridge.recover(session, integration, incident_id)
     done.results = [results[id(i)] for i in items]
+    done.incidents = sorted(set(done.incidents))
     session.flush()
-    if done.incident_ids:
-        numbers = dict(
-            session.execute(
-                select(Incident.id, Incident.number).where(Incident.id.in_(done.incident_ids))
-            ).all()
-        )
-        done.incidents = sorted({numbers[i] for i in done.incident_ids if i in numbers})
     return done
 
 
@@ -123,7 +115,7 @@ def _settle_group(
         if lead.mapped.opens_incident(rules):
             incident = bridge.open_incident(session, integration, lead.alert, lead.mapped)
             groups.link_incident(session, group.id, incident.id)
-            group.incident_id = incident.id
+            group.incident_id, group.incident_number = incident.id, incident.number
             results[id(lead)] = "created"
     elif group.incident_id is not None:
         joined = [i.mapped.title for i in firing if i.first_in_group]
@@ -133,7 +125,8 @@ def _settle_group(
         for item in firing:
             if results[id(item)] == "stored":
                 results[id(item)] = "attached"
-        done.incident_ids.append(group.incident_id)
+        if group.incident_number is not None:
+            done.incidents.append(group.incident_number)
 
 
 def receive(

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from vigil.alerts import policy
@@ -149,6 +149,10 @@ def rotate_token(*, session: Session, actor: Actor, name: str) -> IntegrationCre
     return IntegrationCreated(**to_read(integration).model_dump(), token=raw)
 
 
+#: Every delivery looks its integration up by token: the statement is built once.
+_BY_TOKEN = select(Integration).where(Integration.token_hash == bindparam("token_hash"))
+
+
 def authenticate(
     session: Session, *, kind: str, name: str, token: str | None, signature: str | None, body: bytes
 ) -> Integration:
@@ -156,9 +160,7 @@ def authenticate(
     body) is that integration's own. A bad credential is a 401 before anything else is said; a good
     token for another integration, or an unknown name, is a 404."""
     if token:
-        found = session.scalars(
-            select(Integration).where(Integration.token_hash == digest(token))
-        ).one_or_none()
+        found = session.scalars(_BY_TOKEN, {"token_hash": digest(token)}).one_or_none()
         if found is None or not found.active:
             raise Unauthorized("the integration token is invalid or was rotated")
         if found.name != name or found.kind != kind:

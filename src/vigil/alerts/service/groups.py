@@ -225,9 +225,17 @@ def _upsert_statement(dialect: str, names: tuple[str, ...]) -> Any:
     ).returning(table.c.group_id, table.c.fingerprint, table.c.count)
 
 
+_UUIDS = ("id", "group_id", "integration_id")
+_TIMES = ("starts_at", "ends_at", "first_seen_at", "last_seen_at")
+
+
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, uuid.UUID) else v.isoformat() if isinstance(v, datetime) else v
-            for k, v in row.items()}  # fmt: skip
+    out = dict(row)
+    for key in _UUIDS:
+        out[key] = str(row[key])
+    for key in _TIMES:
+        out[key] = row[key].isoformat() if row[key] is not None else None
+    return out
 
 
 def link_incident(session: Session, group_id: uuid.UUID, incident_id: uuid.UUID) -> None:

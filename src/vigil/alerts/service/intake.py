@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vigil.alerts import mapping, payloads
@@ -142,8 +142,10 @@ def receive(
         alert_count=len(alerts),
     )
     done = _attempt(session, integration, delivery, alerts)
-    session.add(delivery)
-    session.flush()
+    # One Core INSERT: the delivery is never changed again in this transaction (the worker's retry
+    # loads it), so the unit of work has nothing to track.
+    table = AlertDelivery.__table__
+    session.connection().execute(insert(table), {c.key: getattr(delivery, c.key) for c in table.columns})
     report(integration.name, done.results, session)
     return delivery, done
 

@@ -386,8 +386,20 @@ def _check_query_names(request: Request) -> None:
         seen.add(name)
 
 
+#: Every way a JSON text can carry a character `_BAD_IN_TEXT` refuses: the raw DEL byte, a surrogate's
+#: bytes (`json.loads` decodes bytes with "surrogatepass"), the escapes
+#: \b and \f, \u0000-\u001f, \u007f and the surrogates \ud800-\udfff (raw control bytes are not
+#: JSON at all). A body with none of them is clean without being parsed; one with any is parsed and
+#: walked to name the field (an escaped backslash before a "b" only costs that walk).
+_MAYBE_BAD_IN_JSON = re.compile(
+    rb"\x7f|\xed[\xa0-\xbf]|\\[bf]|\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u[dD][89a-fA-F]"
+)
+
+
 async def _check_json(request: Request) -> None:
     body = await request.body()
+    if not _MAYBE_BAD_IN_JSON.search(body):
+        return
     try:
         document = json.loads(body) if body else None
     except ValueError:

@@ -59,7 +59,8 @@ def _dialect(session: Session) -> str:
 def _claim_statement(dialect: str) -> Any:
     """PostgreSQL's or SQLite's INSERT (both take ON CONFLICT); typed Any as the two have no common type."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(AlertGroup.__table__).on_conflict_do_nothing(index_elements=["integration_id", "open_key"])
+    table: Any = AlertGroup.__table__
+    return insert(table).on_conflict_do_nothing(index_elements=["integration_id", "open_key"])
 
 
 def _best(priorities: list[Priority]) -> Priority:
@@ -199,7 +200,8 @@ def _upsert_statement(dialect: str, names: tuple[str, ...]) -> Any:
     On PostgreSQL the batch is one JSON parameter (`INSERT ... SELECT * FROM jsonb_to_recordset(:rows)`),
     so the statement is the same short text whatever the batch's size: the driver converts it once and
     keeps it, instead of parsing a multi-row VALUES of hundreds of parameters on every delivery."""
-    table = Alert.__table__
+    table: Any = Alert.__table__
+    stmt: Any
     if dialect == "postgresql":
         columns = [table.c[name] for name in names]
         source = (

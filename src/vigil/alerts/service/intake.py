@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -144,7 +145,7 @@ def receive(
     done = _attempt(session, integration, delivery, alerts)
     # One Core INSERT: the delivery is never changed again in this transaction (the worker's retry
     # loads it), so the unit of work has nothing to track.
-    table = AlertDelivery.__table__
+    table: Any = AlertDelivery.__table__
     session.connection().execute(insert(table), {c.key: getattr(delivery, c.key) for c in table.columns})
     report(integration.name, done.results, session)
     return delivery, done
